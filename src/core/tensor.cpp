@@ -1,0 +1,115 @@
+#include "kiln/tensor.hpp"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "core/dispatch.hpp"
+
+namespace kiln {
+namespace {
+
+std::shared_ptr<void> allocate(ElementType type, size_t n) {
+    if (type == ElementType::string) {
+        return std::shared_ptr<void>(new std::string[n ? n : 1],
+                                     [](void* p) { delete[] static_cast<std::string*>(p); });
+    }
+    size_t bytes = byte_size(type, n);
+    size_t rounded = (bytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
+    if (rounded == 0) rounded = Tensor::kAlignment;
+    void* p = std::aligned_alloc(Tensor::kAlignment, rounded);
+    KILN_CHECK(p, "out of memory allocating ", bytes, " bytes");
+    std::memset(p, 0, rounded);
+    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+}
+
+}  // namespace
+
+Tensor::Tensor(ElementType type, Shape shape) : type_(type), shape_(std::move(shape)) {
+    KILN_CHECK(type != ElementType::undefined && type != ElementType::dynamic,
+               "cannot allocate a tensor of element type ", to_string(type));
+    for (auto d : shape_) KILN_CHECK(d >= 0, "negative dimension in tensor shape ", to_string(shape_));
+    storage_ = allocate(type, static_cast<size_t>(shape_size(shape_)));
+    data_ = storage_.get();
+}
+
+Tensor::Tensor(ElementType type, Shape shape, void* data, std::shared_ptr<void> keep_alive)
+    : type_(type), shape_(std::move(shape)), storage_(std::move(keep_alive)), data_(data) {}
+
+Tensor Tensor::clone() const {
+    if (empty()) return {};
+    Tensor t(type_, shape_);
+    if (type_ == ElementType::string) {
+        const auto* src = static_cast<const std::string*>(data_);
+        auto* dst = static_cast<std::string*>(t.data_);
+        for (int64_t i = 0; i < size(); ++i) dst[i] = src[i];
+    } else if (byte_size()) {
+        std::memcpy(t.data_, data_, byte_size());
+    }
+    return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const {
+    KILN_CHECK(shape_size(shape) == size(), "cannot reshape ", describe(*this), " to ",
+               to_string(shape));
+    Tensor t = *this;
+    t.shape_ = std::move(shape);
+    return t;
+}
+
+Tensor Tensor::slice_outer(int64_t begin, int64_t end) const {
+    KILN_CHECK(!shape_.empty() && begin >= 0 && begin <= end && end <= shape_[0],
+               "slice [", begin, ",", end, ") out of range for ", describe(*this));
+    KILN_CHECK(bit_width(type_) % 8 == 0, "cannot slice a packed tensor");
+    Tensor t = *this;
+    t.shape_[0] = end - begin;
+    const int64_t inner = shape_[0] ? size() / shape_[0] : 0;
+    t.data_ = static_cast<char*>(data_) + begin * inner * static_cast<int64_t>(bit_width(type_) / 8);
+    return t;
+}
+
+double Tensor::value_as_double(int64_t i) const {
+    return dispatch_numeric(type_, [&](auto tag) -> double {
+        using T = KILN_TYPE_OF(tag);
+        return static_cast<double>(static_cast<const T*>(data_)[i]);
+    });
+}
+
+int64_t Tensor::value_as_int(int64_t i) const {
+    return dispatch_numeric(type_, [&](auto tag) -> int64_t {
+        using T = KILN_TYPE_OF(tag);
+        if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>)
+            return static_cast<int64_t>(static_cast<float>(static_cast<const T*>(data_)[i]));
+        else
+            return static_cast<int64_t>(static_cast<const T*>(data_)[i]);
+    });
+}
+
+std::vector<int64_t> Tensor::to_int_vector() const {
+    std::vector<int64_t> v(static_cast<size_t>(size()));
+    for (int64_t i = 0; i < size(); ++i) v[i] = value_as_int(i);
+    return v;
+}
+
+std::vector<double> Tensor::to_double_vector() const {
+    std::vector<double> v(static_cast<size_t>(size()));
+    for (int64_t i = 0; i < size(); ++i) v[i] = value_as_double(i);
+    return v;
+}
+
+bool Tensor::identical(const Tensor& o) const {
+    if (type_ != o.type_ || shape_ != o.shape_) return false;
+    if (empty()) return true;
+    if (type_ == ElementType::string) {
+        for (int64_t i = 0; i < size(); ++i)
+            if (data<std::string>()[i] != o.data<std::string>()[i]) return false;
+        return true;
+    }
+    return byte_size() == 0 || std::memcmp(data_, o.data_, byte_size()) == 0;
+}
+
+std::string describe(const Tensor& t) {
+    if (t.empty()) return "<empty tensor>";
+    return str_cat(to_string(t.element_type()), to_string(t.shape()));
+}
+
+}  // namespace kiln

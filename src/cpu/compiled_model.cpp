@@ -1,0 +1,64 @@
+#include "cpu/compiled_model.hpp"
+
+namespace kiln::cpu {
+
+namespace {
+const AnyMap kDefaults = {
+    {"PERFORMANCE_HINT", "LATENCY"},
+    {"INFERENCE_PRECISION_HINT", "f32"},
+    {"NUM_STREAMS", "1"},
+};
+}  // namespace
+
+CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties)
+    : model_(std::move(model)), plan_(model_), properties_(kDefaults) {
+    for (const auto& [k, v] : properties) {
+        KILN_CHECK(kDefaults.count(k) || k == "INFERENCE_NUM_THREADS" || k == "CACHE_DIR",
+                   "CPU: unsupported property '", k, "'");
+        properties_[k] = v;
+    }
+}
+
+std::string CompiledModel::property(const std::string& name) const {
+    auto it = properties_.find(name);
+    KILN_CHECK(it != properties_.end(), "CPU: unknown property '", name, "'");
+    return it->second;
+}
+
+InferRequest::InferRequest(std::shared_ptr<const CompiledModel> compiled)
+    : compiled_(std::move(compiled)), inputs_(compiled_->model().parameters().size()) {}
+
+void InferRequest::set_input(size_t index, const Tensor& t) {
+    const auto& params = compiled_->model().parameters();
+    KILN_CHECK(index < params.size(), "input index ", index, " is out of range: the model has ",
+               params.size(), " inputs");
+    const Output port = params[index]->output(0);
+    KILN_CHECK(!t.empty(), "input '", port.any_name(), "': empty tensor");
+    KILN_CHECK(t.element_type() == port.element_type(), "input '", port.any_name(),
+               "' expects element type ", to_string(port.element_type()), ", got ",
+               to_string(t.element_type()));
+    KILN_CHECK(port.partial_shape().compatible(t.shape()), "input '", port.any_name(),
+               "' expects shape ", to_string(port.partial_shape()), ", got ",
+               to_string(t.shape()));
+    inputs_[index] = t;
+}
+
+const Tensor& InferRequest::output(size_t index) const {
+    KILN_CHECK(index < compiled_->model().results().size(), "output index ", index,
+               " is out of range: the model has ", compiled_->model().results().size(),
+               " outputs");
+    KILN_CHECK(index < outputs_.size(), "output ", index, " is not computed yet: call infer()");
+    return outputs_[index];
+}
+
+void InferRequest::infer() {
+    const auto& params = compiled_->model().parameters();
+    for (size_t i = 0; i < inputs_.size(); ++i)
+        KILN_CHECK(!inputs_[i].empty(), "input '", params[i]->output(0).any_name(),
+                   "' is not set");
+    ExecContext ctx;
+    ctx.variables = &variables_;
+    outputs_ = compiled_->plan().run(inputs_, ctx);
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,43 @@
+#pragma once
+// The CPU device's compiled model and infer request. Today every op runs its reference kernel
+// through a ReferencePlan bound once at compile time; optimized kernels plug in here.
+#include <map>
+#include <memory>
+
+#include "kiln/runtime.hpp"
+#include "ops/reference_executor.hpp"
+
+namespace kiln::cpu {
+
+class CompiledModel {
+public:
+    CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties);
+    const Model& model() const { return *model_; }
+    std::shared_ptr<const Model> model_ptr() const { return model_; }
+    const ReferencePlan& plan() const { return plan_; }
+    std::string property(const std::string& name) const;
+
+private:
+    std::shared_ptr<const Model> model_;
+    ReferencePlan plan_;
+    AnyMap properties_;
+};
+
+class InferRequest {
+public:
+    explicit InferRequest(std::shared_ptr<const CompiledModel> compiled);
+    void set_input(size_t index, const Tensor& t);
+    const Tensor& input(size_t index) const { return inputs_.at(index); }
+    const Tensor& output(size_t index) const;
+    void infer();
+    void reset_state() { variables_.clear(); }
+    const CompiledModel& compiled() const { return *compiled_; }
+
+private:
+    std::shared_ptr<const CompiledModel> compiled_;
+    TensorVector inputs_;
+    TensorVector outputs_;
+    std::map<std::string, Tensor> variables_;
+};
+
+}  // namespace kiln::cpu

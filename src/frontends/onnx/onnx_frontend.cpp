@@ -1,0 +1,80 @@
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "frontends/onnx/graph_context.hpp"
+#include "frontends/onnx/tensor_proto.hpp"
+#include "kiln/onnx.hpp"
+#include "onnx/version_converter/convert.h"
+
+namespace kiln {
+
+namespace {
+
+constexpr int64_t kNormalizedOpset = 13;
+
+std::string read_file(const std::string& path, const char* what) {
+    std::ifstream f(path, std::ios::binary);
+    KILN_CHECK(f, "cannot open ", what, " '", path, "'");
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    return ss.str();
+}
+
+// Upgrades old models so translators only deal with the opset-13+ forms of each operator.
+void normalize_opset(onnx::ModelProto& proto) {
+    int64_t version = -1;
+    for (const auto& op : proto.opset_import())
+        if (op.domain().empty() || op.domain() == "ai.onnx") version = op.version();
+    if (version < 0 || version >= kNormalizedOpset) return;
+    try {
+        proto = onnx::version_conversion::ConvertVersion(proto, kNormalizedOpset);
+    } catch (const std::exception&) {
+        // Translators also understand the older forms; keep the model as written.
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<Model> read_onnx_from_memory(const std::string& bytes, const std::string& base_dir,
+                                             const std::string& name) {
+    onnx::ModelProto proto;
+    KILN_CHECK(proto.ParseFromString(bytes), "'", name,
+               "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt file)");
+    KILN_CHECK(proto.has_graph(), "'", name, "' is not a valid ONNX model: it has no graph");
+    normalize_opset(proto);
+    return onnx_fe::translate_model(proto, base_dir, name);
+}
+
+std::shared_ptr<Model> read_onnx(const std::string& path) {
+    std::string bytes = read_file(path, "ONNX model");
+    auto dir = std::filesystem::path(path).parent_path().string();
+    std::string name = std::filesystem::path(path).stem().string();
+    try {
+        return read_onnx_from_memory(bytes, dir, name);
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        if (msg.find(path) != std::string::npos) throw;
+        throw Error(str_cat(path, ": ", msg));
+    }
+}
+
+Tensor read_onnx_tensor(const std::string& path) {
+    std::string bytes = read_file(path, "tensor file");
+    onnx::TensorProto proto;
+    KILN_CHECK(proto.ParseFromString(bytes), path, ": not a valid ONNX TensorProto");
+    try {
+        return onnx_fe::tensor_from_proto(proto, std::filesystem::path(path).parent_path().string());
+    } catch (const Error& e) {
+        throw Error(str_cat(path, ": ", e.what()));
+    }
+}
+
+void write_onnx_tensor(const Tensor& tensor, const std::string& path, const std::string& name) {
+    std::ofstream f(path, std::ios::binary);
+    KILN_CHECK(f, "cannot write '", path, "'");
+    KILN_CHECK(onnx_fe::tensor_to_proto(tensor, name).SerializeToOstream(&f), "failed writing '",
+               path, "'");
+}
+
+}  // namespace kiln

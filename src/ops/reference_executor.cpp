@@ -1,0 +1,77 @@
+#include "ops/reference_executor.hpp"
+
+#include <unordered_map>
+#include <unordered_set>
+
+namespace kiln {
+
+ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+    auto order = model_->ordered_ops();
+    std::unordered_map<const Node*, size_t> first_slot;
+    for (const auto& n : order) {
+        first_slot[n.get()] = slot_count_;
+        slot_count_ += n->output_count();
+    }
+    std::unordered_set<size_t> pinned;  // never released: constants and results
+    for (const auto& p : model_->parameters()) param_slots_.push_back(first_slot.at(p.get()));
+    for (const auto& r : model_->results()) {
+        const Output& in = r->input(0);
+        result_slots_.push_back(first_slot.at(in.node.get()) + in.index);
+        pinned.insert(result_slots_.back());
+    }
+    std::unordered_map<size_t, size_t> last_reader;
+    for (const auto& n : order) {
+        if (n->type() == "Const") {
+            constants_.emplace_back(first_slot.at(n.get()), n->value());
+            pinned.insert(first_slot.at(n.get()));
+            continue;
+        }
+        if (n->type() == "Parameter" || n->type() == "Result") continue;
+        Step s{n.get(), n->def().eval, {}, first_slot.at(n.get()), {}};
+        KILN_CHECK(s.eval, n->context(), " has no reference kernel");
+        for (const auto& in : n->inputs()) s.in_slots.push_back(first_slot.at(in.node.get()) + in.index);
+        for (size_t slot : s.in_slots) last_reader[slot] = steps_.size();
+        steps_.push_back(std::move(s));
+    }
+    for (const auto& [slot, step] : last_reader)
+        if (!pinned.count(slot)) steps_[step].release.push_back(slot);
+}
+
+TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx) const {
+    KILN_CHECK(inputs.size() == param_slots_.size(), "model '", model_->name(), "' expects ",
+               param_slots_.size(), " inputs, got ", inputs.size());
+    TensorVector slots(slot_count_);
+    for (size_t i = 0; i < inputs.size(); ++i) slots[param_slots_[i]] = inputs[i];
+    for (const auto& [slot, value] : constants_) slots[slot] = value;
+    TensorVector ins, outs;
+    for (const auto& s : steps_) {
+        ins.clear();
+        for (size_t slot : s.in_slots) ins.push_back(slots[slot]);
+        outs.clear();
+        try {
+            s.eval(*s.node, ins, outs, ctx);
+        } catch (const Error& e) {
+            const std::string msg = e.what();
+            if (msg.rfind(s.node->context(), 0) == 0) throw;
+            throw Error(str_cat(s.node->context(), " ", msg));
+        }
+        KILN_CHECK(outs.size() == s.node->output_count(), s.node->context(), " produced ",
+                   outs.size(), " outputs, expected ", s.node->output_count());
+        for (size_t i = 0; i < outs.size(); ++i) slots[s.first_out_slot + i] = std::move(outs[i]);
+        for (size_t slot : s.release) slots[slot] = Tensor();
+    }
+    TensorVector results;
+    for (size_t slot : result_slots_) results.push_back(slots[slot]);
+    return results;
+}
+
+TensorVector evaluate_model(const Model& model, const TensorVector& inputs, ExecContext* ctx) {
+    // The plan only reads the model; a non-owning pointer avoids copying the graph.
+    ReferencePlan plan(std::shared_ptr<const Model>(&model, [](const Model*) {}));
+    ExecContext local;
+    std::map<std::string, Tensor> vars;
+    local.variables = &vars;
+    return plan.run(inputs, ctx ? *ctx : local);
+}
+
+}  // namespace kiln

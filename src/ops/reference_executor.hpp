@@ -1,0 +1,39 @@
+#pragma once
+// Runs a model with the reference kernels: the graph is ordered and bound to tensor slots once,
+// then every run just walks the steps. Control-flow ops use it for their bodies, and the CPU
+// device uses it for ops that have no optimized kernel.
+#include <memory>
+
+#include "core/op_def.hpp"
+
+namespace kiln {
+
+class ReferencePlan {
+public:
+    explicit ReferencePlan(std::shared_ptr<const Model> model);
+
+    /// Inputs in parameter order; returns outputs in result order.
+    TensorVector run(const TensorVector& inputs, ExecContext& ctx) const;
+    const Model& model() const { return *model_; }
+
+private:
+    struct Step {
+        const Node* node;
+        EvalFn eval;
+        std::vector<size_t> in_slots;
+        size_t first_out_slot;
+        std::vector<size_t> release;  // slots whose last reader is this step
+    };
+    std::shared_ptr<const Model> model_;
+    std::vector<Step> steps_;
+    std::vector<size_t> param_slots_;
+    std::vector<size_t> result_slots_;
+    std::vector<std::pair<size_t, Tensor>> constants_;
+    size_t slot_count_ = 0;
+};
+
+/// One-off evaluation (builds a plan each call).
+TensorVector evaluate_model(const Model& model, const TensorVector& inputs,
+                            ExecContext* ctx = nullptr);
+
+}  // namespace kiln

@@ -1,0 +1,89 @@
+#include <filesystem>
+
+#include "cpu/compiled_model.hpp"
+#include "kiln/ir.hpp"
+#include "kiln/onnx.hpp"
+#include "kiln/runtime.hpp"
+
+namespace kiln {
+
+namespace {
+
+std::string lower_extension(const std::string& path) {
+    std::string ext = std::filesystem::path(path).extension().string();
+    for (auto& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ext;
+}
+
+std::shared_ptr<cpu::CompiledModel> compile_for(const std::shared_ptr<const Model>& model,
+                                                const std::string& device,
+                                                const AnyMap& properties) {
+    KILN_CHECK(model, "compile_model: null model");
+    KILN_CHECK(device == "CPU" || device == "AUTO", "unknown device '", device,
+               "'; available devices: CPU, AUTO");
+    return std::make_shared<cpu::CompiledModel>(model->clone(), properties);
+}
+
+}  // namespace
+
+std::shared_ptr<Model> Core::read_model(const std::string& path,
+                                        const std::string& weights_path) const {
+    KILN_CHECK(std::filesystem::exists(path), "model file '", path, "' does not exist");
+    const std::string ext = lower_extension(path);
+    if (ext == ".onnx") return read_onnx(path);
+    if (ext == ".xml") return read_ir(path, weights_path);
+    KILN_THROW("cannot read '", path, "': unknown model format '", ext,
+               "' (expected .onnx or .xml)");
+}
+
+CompiledModel Core::compile_model(const std::shared_ptr<const Model>& model,
+                                  const std::string& device, const AnyMap& properties) const {
+    CompiledModel cm;
+    cm.impl_ = compile_for(model, device, properties);
+    return cm;
+}
+
+CompiledModel Core::compile_model(const std::string& path, const std::string& device,
+                                  const AnyMap& properties) const {
+    return compile_model(read_model(path), device, properties);
+}
+
+std::vector<std::string> Core::get_available_devices() const { return {"CPU"}; }
+
+OutputVector CompiledModel::inputs() const { return impl_->model().inputs(); }
+OutputVector CompiledModel::outputs() const { return impl_->model().outputs(); }
+Output CompiledModel::input(const std::string& name) const { return impl_->model().input(name); }
+Output CompiledModel::output(const std::string& name) const { return impl_->model().output(name); }
+std::string CompiledModel::get_property(const std::string& name) const {
+    return impl_->property(name);
+}
+std::shared_ptr<const Model> CompiledModel::get_runtime_model() const { return impl_->model_ptr(); }
+
+InferRequest CompiledModel::create_infer_request() const {
+    InferRequest r;
+    r.impl_ = std::make_shared<cpu::InferRequest>(impl_);
+    return r;
+}
+
+void InferRequest::set_tensor(const std::string& name, const Tensor& tensor) {
+    const Model& m = impl_->compiled().model();
+    impl_->set_input(m.parameter_index(name), tensor);
+}
+
+void InferRequest::set_input_tensor(size_t index, const Tensor& tensor) {
+    impl_->set_input(index, tensor);
+}
+
+Tensor InferRequest::get_tensor(const std::string& name) const {
+    const Model& m = impl_->compiled().model();
+    for (size_t i = 0; i < m.parameters().size(); ++i)
+        if (m.parameters()[i]->output_info(0).names.count(name)) return impl_->input(i);
+    return impl_->output(m.result_index(name));
+}
+
+Tensor InferRequest::get_input_tensor(size_t index) const { return impl_->input(index); }
+Tensor InferRequest::get_output_tensor(size_t index) const { return impl_->output(index); }
+void InferRequest::infer() { impl_->infer(); }
+void InferRequest::reset_state() { impl_->reset_state(); }
+
+}  // namespace kiln
