@@ -19,8 +19,13 @@ Axes reduction_axes(const NodeContext& ctx) {
     Axes a;
     const bool noop_empty = ctx.attr_int("noop_with_empty_axes", 0) != 0;
     if (ctx.has_input(1)) {
+        // An axes input statically known to be empty means "all axes" (or no-op) in ONNX, but
+        // "no-op" in the core op, so it is resolved here.
         const Tensor* c = ctx.input_constant(1);
-        if (!c || c->size() > 0) {
+        const PartialShape& as = ctx.input(1).partial_shape();
+        const bool known_empty =
+            (c && c->size() == 0) || (as.is_static() && shape_size(as.to_shape()) == 0);
+        if (!known_empty) {
             a.value = ctx.input(1);
             return a;
         }
