@@ -1,6 +1,7 @@
 // ONNX data-movement operators mapped onto core ops (Reshape, Gather, Slice, Pad, ...).
 #include <algorithm>
 
+#include "core/dispatch.hpp"
 #include "frontends/onnx/tensor_proto.hpp"
 #include "frontends/onnx/translator_registry.hpp"
 
@@ -210,6 +211,89 @@ OutputVector constant_of_shape(const NodeContext& ctx) {
     return {ctx.op("Broadcast", {ctx.constant(v), ctx.input(0)}, {{"mode", std::string("numpy")}})};
 }
 
+
+// Pad: pads [b1..bn, e1..en] (input or attribute), optional constant_value and axes (opset 18).
+OutputVector pad(const NodeContext& ctx) {
+    Output data = ctx.input(0);
+    std::string mode = ctx.attr_string("mode", "constant");
+    if (mode == "wrap") ctx.fail("pad mode 'wrap' is not supported");
+    Output pads = ctx.has_input(1) ? ctx.input(1) : i64_const(ctx, ctx.attr_ints("pads"));
+    std::optional<Output> value;
+    if (ctx.has_input(2)) {
+        value = ctx.input(2);
+    } else if (ctx.has_attr("value")) {
+        Tensor v(data.element_type(), {});
+        const float f = ctx.attr_float("value");
+        dispatch_numeric(v.element_type(), [&](auto tag) {
+            using T = KILN_TYPE_OF(tag);
+            if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>)
+                ctx.check(f == f && f >= -9e18f && f <= 9e18f, "value does not fit the data type");
+            *v.data<T>() = static_cast<T>(f);
+        });
+        value = ctx.constant(v);
+    }
+    const PartialShape& s = data.partial_shape();
+    ctx.check(s.rank_is_static(), "needs an input of known rank");
+    const int64_t r = s.rank();
+    Output begins, ends;
+    const Tensor* pc = ctx.has_input(1) ? ctx.input_constant(1) : nullptr;
+    if (!ctx.has_input(1) || pc) {
+        Ints p = pc ? pc->to_int_vector() : ctx.attr_ints("pads");
+        ctx.check(p.size() % 2 == 0, "pads must have an even length");
+        const size_t n = p.size() / 2;
+        Ints axes;
+        if (ctx.has_input(3)) {
+            const Tensor* ac = ctx.input_constant(3);
+            ctx.check(ac != nullptr, "axes must be constant");
+            axes = ac->to_int_vector();
+        } else {
+            for (size_t i = 0; i < n; ++i) axes.push_back(static_cast<int64_t>(i));
+        }
+        ctx.check(axes.size() == n, "pads must have two entries per axis");
+        Ints b(r, 0), e(r, 0);
+        for (size_t i = 0; i < n; ++i) {
+            int64_t a = axes[i] < 0 ? axes[i] + r : axes[i];
+            ctx.check(a >= 0 && a < r, "axis ", axes[i], " is out of range");
+            b[a] = p[i];
+            e[a] = p[i + n];
+        }
+        begins = i64_const(ctx, b);
+        ends = i64_const(ctx, e);
+    } else {
+        ctx.check(!ctx.has_input(3), "axes need constant pads");
+        begins = ctx.op("Slice", {pads, i64_const(ctx, {0}), i64_const(ctx, {r}),
+                                  i64_const(ctx, {1}), i64_const(ctx, {0})});
+        ends = ctx.op("Slice", {pads, i64_const(ctx, {r}), i64_const(ctx, {2 * r}),
+                                i64_const(ctx, {1}), i64_const(ctx, {0})});
+    }
+    OutputVector in = {data, begins, ends};
+    if (value && mode == "constant") {
+        Output v = *value;
+        if (v.partial_shape().rank_is_static() && v.partial_shape().rank() != 0)
+            v = ctx.op("Reshape", {v, i64_const(ctx, {})}, {{"special_zero", false}});
+        in.push_back(v);
+    }
+    return {ctx.op("Pad", in, {{"pad_mode", mode}})};
+}
+
+OutputVector reverse_sequence(const NodeContext& ctx) {
+    return {ctx.op("ReverseSequence", {ctx.input(0), ctx.input(1)},
+                   {{"batch_axis", ctx.attr_int("batch_axis", 1)},
+                    {"seq_axis", ctx.attr_int("time_axis", 0)}})};
+}
+
+OutputVector depth_to_space(const NodeContext& ctx) {
+    const std::string mode = ctx.attr_string("mode", "DCR") == "CRD" ? "depth_first" : "blocks_first";
+    return {ctx.op("DepthToSpace", {ctx.input(0)},
+                   {{"block_size", ctx.attr_int("blocksize")}, {"mode", mode}})};
+}
+
+OutputVector space_to_depth(const NodeContext& ctx) {
+    return {ctx.op("SpaceToDepth", {ctx.input(0)},
+                   {{"block_size", ctx.attr_int("blocksize")},
+                    {"mode", std::string("blocks_first")}})};
+}
+
 }  // namespace
 
 void register_movement_translators(TranslatorRegistry& r) {
@@ -230,6 +314,10 @@ void register_movement_translators(TranslatorRegistry& r) {
     r.add("Expand", expand);
     r.add("Tile", tile);
     r.add("ConstantOfShape", constant_of_shape);
+    r.add("Pad", pad);
+    r.add("ReverseSequence", reverse_sequence);
+    r.add("DepthToSpace", depth_to_space);
+    r.add("SpaceToDepth", space_to_depth);
 }
 
 }  // namespace kiln::onnx_fe
