@@ -294,6 +294,28 @@ OutputVector space_to_depth(const NodeContext& ctx) {
                     {"mode", std::string("blocks_first")}})};
 }
 
+
+std::string scatter_reduction(const NodeContext& ctx) {
+    const std::string r = ctx.attr_string("reduction", "none");
+    if (r == "none") return "none";
+    if (r == "add") return "sum";
+    if (r == "mul") return "prod";
+    if (r == "min" || r == "max") return r;
+    ctx.fail("unsupported reduction '", r, "'");
+}
+
+OutputVector scatter_elements(const NodeContext& ctx) {
+    return {ctx.op("ScatterElementsUpdate",
+                   {ctx.input(0), ctx.input(1), ctx.input(2),
+                    ctx.scalar<int64_t>(ctx.attr_int("axis", 0))},
+                   {{"reduction", scatter_reduction(ctx)}, {"use_init_val", true}})};
+}
+
+OutputVector scatter_nd(const NodeContext& ctx) {
+    return {ctx.op("ScatterNDUpdate", {ctx.input(0), ctx.input(1), ctx.input(2)},
+                   {{"reduction", scatter_reduction(ctx)}})};
+}
+
 }  // namespace
 
 void register_movement_translators(TranslatorRegistry& r) {
@@ -315,6 +337,9 @@ void register_movement_translators(TranslatorRegistry& r) {
     r.add("Tile", tile);
     r.add("ConstantOfShape", constant_of_shape);
     r.add("Pad", pad);
+    r.add("Scatter", scatter_elements);
+    r.add("ScatterElements", scatter_elements);
+    r.add("ScatterND", scatter_nd);
     r.add("ReverseSequence", reverse_sequence);
     r.add("DepthToSpace", depth_to_space);
     r.add("SpaceToDepth", space_to_depth);
