@@ -8,6 +8,7 @@ void register_conv(OpRegistry& r);
 void register_conv_backprop(OpRegistry& r);
 void register_pool(OpRegistry& r);
 void register_norm(OpRegistry& r);
+void register_dropout(OpRegistry& r);
 }  // namespace nn
 
 void register_nn_ops(OpRegistry& r) {
@@ -16,6 +17,7 @@ void register_nn_ops(OpRegistry& r) {
     nn::register_conv_backprop(r);
     nn::register_pool(r);
     nn::register_norm(r);
+    nn::register_dropout(r);
 }
 
 }  // namespace kiln

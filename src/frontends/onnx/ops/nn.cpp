@@ -156,15 +156,30 @@ Attributes pool_attrs(const NodeContext& ctx, bool dilations) {
     return a;
 }
 
+// Reverses the spatial axes of a rank-r tensor (a self-inverse permutation).
+Output reverse_spatial(const NodeContext& ctx, const Output& v, size_t rank) {
+    Ints perm{0, 1};
+    for (size_t i = rank; i > 2; --i) perm.push_back(static_cast<int64_t>(i - 1));
+    return ctx.op("Transpose", {v, ints_const(ctx, perm)});
+}
+
+Ints reversed(Ints v) { return Ints(v.rbegin(), v.rend()); }
+
 OutputVector max_pool(const NodeContext& ctx) {
     Attributes a = pool_attrs(ctx, true);
     a.set("index_element_type", std::string("i64"));
     a.set("axis", int64_t{0});
-    const int64_t storage_order = ctx.attr_int("storage_order", 0);
-    ctx.check(storage_order == 0 || !ctx.has_output(1),
-              "column-major indices (storage_order=1) are not supported");
-    OutputVector r = ctx.make("MaxPool", {ctx.input(0)}, a);
-    return {r[0], r[1]};
+    if (ctx.attr_int("storage_order", 0) == 0 || !ctx.has_output(1)) {
+        OutputVector r = ctx.make("MaxPool", {ctx.input(0)}, a);
+        return {r[0], r[1]};
+    }
+    // Column-major indices: pool the tensor with its spatial axes reversed, whose row-major
+    // flat indices are the column-major ones of the original, then reverse back.
+    const size_t n = a.get_ints("kernel").size();
+    for (const char* name : {"kernel", "strides", "dilations", "pads_begin", "pads_end"})
+        a.set(name, reversed(a.get_ints(name)));
+    OutputVector r = ctx.make("MaxPool", {reverse_spatial(ctx, ctx.input(0), n + 2)}, a);
+    return {reverse_spatial(ctx, r[0], n + 2), reverse_spatial(ctx, r[1], n + 2)};
 }
 
 OutputVector average_pool(const NodeContext& ctx) {
@@ -326,15 +341,16 @@ OutputVector gemm(const NodeContext& ctx) {
     return {y};
 }
 
-// Inference (or a zero ratio): the identity, with an all-true mask.
+// Inference (or a zero ratio): the identity, with an all-true mask. When the mode is only known
+// at run time, the Kiln Dropout op decides then.
 OutputVector dropout(const NodeContext& ctx) {
     const Output x = ctx.input(0);
-    bool training = false;
-    if (ctx.has_input(2)) {
-        const Tensor* t = ctx.input_constant(2);
-        ctx.check(t != nullptr, "training_mode must be a constant");
-        training = t->value_as_int(0) != 0;
+    if (ctx.has_input(2) && !ctx.input_constant(2)) {
+        const Output ratio = ctx.has_input(1) ? ctx.input(1) : scalar_of(ctx, x.element_type(), 0.5);
+        OutputVector r = ctx.make("Dropout", {x, ratio, ctx.input(2)});
+        return {r[0], r[1]};
     }
+    const bool training = ctx.has_input(2) && ctx.input_constant(2)->value_as_int(0) != 0;
     if (training) {
         double ratio = 0.5;
         if (ctx.has_input(1)) {
