@@ -306,16 +306,40 @@ void infer_max_unpool(ShapeContext& ctx) {
 void eval_max_unpool(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     KILN_CHECK(in[0].shape() == in[1].shape(), node.context(), " X and I shapes differ");
+    // Indices address the default unpooled shape; an explicit output_shape only pads it at the
+    // end of each axis (ONNX reference semantics).
+    const Shape& xs = in[0].shape();
+    const auto k = node.attrs().get_ints("kernel_shape");
+    const size_t sp = k.size();
+    KILN_CHECK(xs.size() == sp + 2, node.context(), " kernel_shape does not match X");
+    const auto strides = node.attrs().get_ints("strides", std::vector<int64_t>(sp, 1));
+    const auto pads = node.attrs().get_ints("pads", std::vector<int64_t>(2 * sp, 0));
+    Shape def{xs[0], xs[1]};
+    for (size_t i = 0; i < sp; ++i) {
+        def.push_back(std::max<int64_t>(0, (xs[i + 2] - 1) * strides[i] + k[i] - pads[i] - pads[i + sp]));
+    }
+    const Shape& os = out[0].shape();
+    KILN_CHECK(os.size() == def.size(), node.context(), " output_shape has rank ", os.size(),
+               ", expected ", def.size());
+    const int64_t def_total = shape_size(def);
     const std::vector<int64_t> idx = in[1].to_int_vector();
-    const int64_t total = out[0].size();
     dispatch_numeric(in[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
         const T* src = in[0].data<T>();
         T* dst = out[0].data<T>();
         for (size_t i = 0; i < idx.size(); ++i) {
-            KILN_CHECK(idx[i] >= 0 && idx[i] < total, node.context(), " index ", idx[i],
-                       " is out of range for an output of ", total, " elements");
-            dst[idx[i]] = src[i];
+            KILN_CHECK(idx[i] >= 0 && idx[i] < def_total, node.context(), " index ", idx[i],
+                       " is out of range for an unpooled shape ", to_string(def));
+            int64_t rem = idx[i], off = 0, stride = 1;
+            for (int64_t d = static_cast<int64_t>(def.size()) - 1; d >= 0; --d) {
+                const int64_t c = rem % def[d];
+                rem /= def[d];
+                KILN_CHECK(c < os[d], node.context(), " index ", idx[i],
+                           " falls outside output_shape ", to_string(os));
+                off += c * stride;
+                stride *= os[d];
+            }
+            dst[off] = src[i];
         }
     });
 }
