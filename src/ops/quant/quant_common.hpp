@@ -7,5 +7,6 @@ namespace kiln {
 void register_resize(OpRegistry& r);
 void register_sampling(OpRegistry& r);
 void register_quantize(OpRegistry& r);
+void register_conv_integer(OpRegistry& r);
 
 }  // namespace kiln

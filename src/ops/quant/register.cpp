@@ -8,6 +8,7 @@ void register_quant_ops(OpRegistry& r) {
     register_resize(r);
     register_sampling(r);
     register_quantize(r);
+    register_conv_integer(r);
 }
 
 }  // namespace kiln

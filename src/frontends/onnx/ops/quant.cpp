@@ -1,6 +1,8 @@
 // ONNX quantization and image-geometry translators: Resize, Upsample, GridSample, RoiAlign,
 // MaxUnpool, QuantizeLinear, DequantizeLinear, DynamicQuantizeLinear, MatMulInteger,
 // QLinearMatMul, ConvInteger, QLinearConv.
+#include <cctype>
+
 #include "frontends/onnx/translator_registry.hpp"
 
 namespace kiln::onnx_fe {
@@ -134,6 +136,44 @@ OutputVector qlinear_matmul(const NodeContext& ctx) {
                    {{"axis", int64_t{-1}}})};
 }
 
+Attributes conv_attrs(const NodeContext& ctx, size_t weight) {
+    const PartialShape& w = ctx.input(weight).partial_shape();
+    size_t sp = 0;
+    if (ctx.has_attr("kernel_shape")) {
+        sp = ctx.attr_ints("kernel_shape").size();
+    } else {
+        ctx.check(w.rank_is_static() && w.rank() >= 3, "needs kernel_shape or a weight of known rank");
+        sp = static_cast<size_t>(w.rank() - 2);
+    }
+    std::vector<int64_t> pads = ctx.attr_ints("pads", std::vector<int64_t>(2 * sp, 0));
+    ctx.check(pads.size() == 2 * sp, "pads must have ", 2 * sp, " values");
+    std::string auto_pad = ctx.attr_string("auto_pad", "NOTSET");
+    for (auto& ch : auto_pad) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (auto_pad == "notset") auto_pad = "explicit";
+    return {{"strides", ctx.attr_ints("strides", std::vector<int64_t>(sp, 1))},
+            {"dilations", ctx.attr_ints("dilations", std::vector<int64_t>(sp, 1))},
+            {"pads_begin", std::vector<int64_t>(pads.begin(), pads.begin() + sp)},
+            {"pads_end", std::vector<int64_t>(pads.begin() + sp, pads.end())},
+            {"auto_pad", auto_pad},
+            {"group", int64_t{ctx.attr_int("group", 1)}}};
+}
+
+OutputVector conv_integer(const NodeContext& ctx) {
+    return {ctx.op("ConvInteger",
+                   {ctx.input(0), ctx.input(1), zero_point(ctx, 2, 0), zero_point(ctx, 3, 1)},
+                   conv_attrs(ctx, 1))};
+}
+
+OutputVector qlinear_conv(const NodeContext& ctx) {
+    // x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, B
+    OutputVector in{ctx.input(0), ctx.input(3), zero_point(ctx, 2, 0), zero_point(ctx, 5, 3)};
+    if (ctx.has_input(8)) in.push_back(ctx.input(8));
+    Output acc = ctx.op("ConvInteger", in, conv_attrs(ctx, 3));
+    return {ctx.op("Requantize",
+                   {acc, ctx.input(1), ctx.input(4), ctx.input(6), zero_point(ctx, 7, 0)},
+                   {{"axis", int64_t{1}}})};
+}
+
 }  // namespace
 
 void register_quant_translators(TranslatorRegistry& r) {
@@ -147,6 +187,8 @@ void register_quant_translators(TranslatorRegistry& r) {
     r.add("DynamicQuantizeLinear", dynamic_quantize_linear);
     r.add("MatMulInteger", matmul_integer);
     r.add("QLinearMatMul", qlinear_matmul);
+    r.add("ConvInteger", conv_integer);
+    r.add("QLinearConv", qlinear_conv);
 }
 
 }  // namespace kiln::onnx_fe
