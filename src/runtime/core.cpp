@@ -4,6 +4,7 @@
 #include "kiln/ir.hpp"
 #include "kiln/onnx.hpp"
 #include "kiln/runtime.hpp"
+#include "transforms/pass_manager.hpp"
 
 namespace kiln {
 
@@ -21,7 +22,9 @@ std::shared_ptr<cpu::CompiledModel> compile_for(const std::shared_ptr<const Mode
     KILN_CHECK(model, "compile_model: null model");
     KILN_CHECK(device == "CPU" || device == "AUTO", "unknown device '", device,
                "'; available devices: CPU, AUTO");
-    return std::make_shared<cpu::CompiledModel>(model->clone(), properties);
+    auto runtime_model = model->clone();
+    run_common_passes(*runtime_model);
+    return std::make_shared<cpu::CompiledModel>(runtime_model, properties);
 }
 
 }  // namespace

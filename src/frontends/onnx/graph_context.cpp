@@ -36,6 +36,19 @@ bool GraphContext::knows(const std::string& name) const {
     return values_.count(name) || (parent_ && parent_->knows(name));
 }
 
+void GraphContext::bind_sequence(const std::string& name, OutputVector elements) {
+    sequences_[name] = std::move(elements);
+}
+
+const OutputVector& GraphContext::sequence(const std::string& name) const {
+    auto it = sequences_.find(name);
+    if (it != sequences_.end()) return it->second;
+    KILN_CHECK(!parent_ || !parent_->sequences_.count(name), "ONNX sequence '", name,
+               "' from an enclosing graph cannot be used inside a sub-graph");
+    KILN_THROW("ONNX value '", name, "' is not a sequence whose length is known when the model "
+               "is read (Kiln supports sequences of static length only)");
+}
+
 void GraphContext::bind(const std::string& name, const Output& value) {
     values_[name] = value;
     value.node->output_info(value.index).names.insert(name);
@@ -44,6 +57,8 @@ void GraphContext::bind(const std::string& name, const Output& value) {
 Output GraphContext::lookup(const std::string& name) {
     auto it = values_.find(name);
     if (it != values_.end()) return it->second;
+    KILN_CHECK(!sequences_.count(name), "ONNX value '", name,
+               "' is a sequence where a tensor is expected");
     KILN_CHECK(parent_ && parent_->knows(name), "ONNX value '", name,
                "' is used before it is defined");
     Output outer = parent_->lookup(name);
@@ -77,7 +92,7 @@ void GraphContext::translate_node(const onnx::NodeProto& node) {
     }
     for (size_t i = 0; i < static_cast<size_t>(node.output_size()); ++i) {
         const std::string& name = node.output(static_cast<int>(i));
-        if (name.empty()) continue;
+        if (name.empty() || sequences_.count(name)) continue;
         ctx.check(i < outs.size(), "produces ", outs.size(), " outputs but output ", i, " ('",
                   name, "') is used");
         bind(name, outs[i]);
@@ -113,6 +128,8 @@ Subgraph GraphContext::translate(const onnx::GraphProto& graph, const std::strin
 
     OutputVector results;
     for (const auto& out : graph.output()) {
+        KILN_CHECK(!sequences_.count(out.name()), "ONNX graph output '", out.name(),
+                   "' is a sequence; Kiln models output tensors only");
         KILN_CHECK(values_.count(out.name()) || knows(out.name()), "ONNX graph output '",
                    out.name(), "' is not produced by any node");
         results.push_back(lookup(out.name()));

@@ -25,6 +25,11 @@ public:
     /// The value named `name`, from this graph or (captured) from an enclosing one.
     Output lookup(const std::string& name);
     bool knows(const std::string& name) const;
+    /// ONNX sequences whose length is known while translating are kept as lists of values:
+    /// sequence ops then become ordinary tensor ops on the elements.
+    void bind_sequence(const std::string& name, OutputVector elements);
+    /// The elements of a sequence value; throws when `name` is not a known sequence.
+    const OutputVector& sequence(const std::string& name) const;
     void bind(const std::string& name, const Output& value);
     const ModelInfo& info() const { return info_; }
     int64_t opset(const std::string& domain) const;
@@ -39,6 +44,7 @@ private:
     const ModelInfo& info_;
     GraphContext* parent_;
     std::map<std::string, Output> values_;
+    std::map<std::string, OutputVector> sequences_;
     std::vector<std::pair<Output, std::shared_ptr<Node>>> captured_;  // outer value -> parameter
     size_t expansion_counter_ = 0;
     // Opsets imported by an ONNX function body while it is being expanded.

@@ -63,6 +63,11 @@ std::string read_external(const TP& proto, const std::string& base_dir, size_t e
         else if (kv.key() == "length") length = std::stoll(kv.value());
     }
     KILN_CHECK(!location.empty(), "tensor '", proto.name(), "' has external data without a location");
+    // As ONNX's checker requires, external data must stay inside the model's directory.
+    const std::filesystem::path rel(location);
+    KILN_CHECK(rel.is_relative() && *rel.lexically_normal().begin() != "..", "tensor '",
+               proto.name(), "': external data location '", location,
+               "' must be a relative path inside the model's directory");
     std::filesystem::path path = std::filesystem::path(base_dir) / location;
     std::ifstream f(path, std::ios::binary);
     KILN_CHECK(f, "tensor '", proto.name(), "': cannot open external data file ", path.string());

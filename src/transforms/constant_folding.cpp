@@ -1,0 +1,53 @@
+#include "transforms/constant_folding.hpp"
+
+#include <map>
+
+#include "core/op_def.hpp"
+
+namespace kiln {
+
+namespace {
+
+bool is_foldable(const Node& n, int64_t max_elements) {
+    if (n.input_count() == 0 || !n.def().eval || !n.bodies().empty()) return false;
+    if (n.type() == "Result" || n.type() == "ReadValue" || n.type() == "Assign") return false;
+    for (const auto& in : n.inputs())
+        if (in.node->type() != "Const") return false;
+    for (size_t i = 0; i < n.output_count(); ++i) {
+        const auto& s = n.output_shape(i);
+        if (!s.is_static() || shape_size(s.to_shape()) > max_elements) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+bool ConstantFolding::run(Model& model) {
+    // One sweep in topological order: each node first sees its inputs rewired to earlier folds,
+    // so whole constant chains collapse in a single pass.
+    std::map<Output, Output> folded;
+    for (const auto& node : model.ordered_ops()) {
+        for (size_t i = 0; i < node->input_count(); ++i) {
+            auto it = folded.find(node->input(i));
+            if (it != folded.end()) node->set_input(i, it->second);
+        }
+        if (!is_foldable(*node, max_elements_)) continue;
+        TensorVector ins, outs;
+        for (const auto& in : node->inputs()) ins.push_back(in.node->value());
+        ExecContext ctx;
+        try {
+            node->def().eval(*node, ins, outs, ctx);
+        } catch (const Error&) {
+            continue;  // the error belongs to run time, where it is reported with its inputs
+        }
+        if (outs.size() != node->output_count()) continue;
+        for (size_t i = 0; i < outs.size(); ++i) {
+            auto c = make_constant(outs[i], node->name());
+            c->output_info(0).names = node->output_info(i).names;
+            folded[node->output(i)] = c->output(0);
+        }
+    }
+    return !folded.empty();
+}
+
+}  // namespace kiln
