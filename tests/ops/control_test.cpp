@@ -1,0 +1,190 @@
+#include <gtest/gtest.h>
+
+#include "kiln/model.hpp"
+#include "ops/reference_executor.hpp"
+
+using namespace kiln;
+
+namespace {
+
+std::shared_ptr<Node> param(ElementType t, PartialShape s, const std::string& name = "") {
+    return make_parameter(t, std::move(s), name);
+}
+
+std::vector<float> floats(const Tensor& t) {
+    std::vector<float> v;
+    for (int64_t i = 0; i < t.size(); ++i) v.push_back(static_cast<float>(t.value_as_double(i)));
+    return v;
+}
+
+// then: returns its parameter; else: returns the constant [-1, -1].
+std::shared_ptr<Node> make_if(const Output& cond, const Output& x) {
+    auto a = param(ElementType::f32, PartialShape{2});
+    auto then_body = std::make_shared<Model>(OutputVector{a->output(0)},
+                                             std::vector<std::shared_ptr<Node>>{a}, "then");
+    auto c = make_constant(Tensor::from_vector(std::vector<float>{-1, -1}));
+    auto else_body = std::make_shared<Model>(OutputVector{c->output(0)},
+                                             std::vector<std::shared_ptr<Node>>{}, "else");
+    Attributes attrs{{"then_inputs", std::vector<int64_t>{1}},
+                     {"else_inputs", std::vector<int64_t>{}},
+                     {"then_outputs", std::vector<int64_t>{0}},
+                     {"else_outputs", std::vector<int64_t>{0}}};
+    return make_node("If", {cond, x}, attrs, {then_body, else_body}, "if");
+}
+
+}  // namespace
+
+TEST(ControlRecurrent, LstmShapeInference) {
+    auto x = param(ElementType::f32, PartialShape{5, Dimension(), 3});
+    auto w = param(ElementType::f32, PartialShape{2, 16, 3});
+    auto r = param(ElementType::f32, PartialShape{2, 16, 4});
+    auto n = make_node("LSTMSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                       {{"hidden_size", int64_t{4}}, {"direction", std::string("bidirectional")}});
+    ASSERT_EQ(n->output_count(), 3u);
+    EXPECT_EQ(to_string(n->output_shape(0)), "[5,2,?,4]");
+    EXPECT_EQ(to_string(n->output_shape(1)), "[2,?,4]");
+    auto batchwise = make_node(
+        "LSTMSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+        {{"hidden_size", int64_t{4}}, {"layout", int64_t{1}}, {"direction", std::string("bidirectional")}});
+    EXPECT_EQ(to_string(batchwise->output_shape(0)), "[5,?,2,4]");
+    EXPECT_EQ(to_string(batchwise->output_shape(2)), "[5,2,4]");
+    // GRU has 3 gates: 16 rows do not match 3 * 4.
+    EXPECT_THROW(make_node("GRUSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                           {{"hidden_size", int64_t{4}}, {"direction", std::string("bidirectional")}}),
+                 Error);
+}
+
+TEST(ControlRecurrent, RejectsBadWeights) {
+    auto x = param(ElementType::f32, PartialShape{5, 1, 3});
+    auto w = param(ElementType::f32, PartialShape{1, 12, 3});
+    auto r = param(ElementType::f32, PartialShape{1, 12, 4});
+    // LSTM needs 4 * hidden_size = 16 rows.
+    EXPECT_THROW(make_node("LSTMSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                           {{"hidden_size", int64_t{4}}}),
+                 Error);
+    auto xi = param(ElementType::i32, PartialShape{5, 1, 3});
+    EXPECT_THROW(make_node("RNNSequenceONNX", {xi->output(0), w->output(0), r->output(0)},
+                           {{"hidden_size", int64_t{12}}}),
+                 Error);
+}
+
+TEST(ControlRecurrent, SimpleRnnValues) {
+    // h1 = relu(2 * 1) = 2, h2 = relu(2 * 2 + 1 * 2) = 6; reverse: h1 = 4, h2 = relu(2 + 4) = 6.
+    auto x = param(ElementType::f32, PartialShape{2, 1, 1});
+    auto w = make_constant(Tensor::from_vector(std::vector<float>{2}, {1, 1, 1}));
+    auto r = make_constant(Tensor::from_vector(std::vector<float>{1}, {1, 1, 1}));
+    for (const char* dir : {"forward", "reverse"}) {
+        auto n = make_node("RNNSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                           {{"hidden_size", int64_t{1}},
+                            {"direction", std::string(dir)},
+                            {"activations", std::vector<std::string>{"Relu"}}});
+        Model m(n->outputs(), {x});
+        auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2}, {2, 1, 1})});
+        ASSERT_EQ(out.size(), 2u);
+        EXPECT_EQ(out[0].shape(), (Shape{2, 1, 1, 1}));
+        if (std::string(dir) == "forward") {
+            EXPECT_EQ(floats(out[0]), (std::vector<float>{2, 6}));
+        } else {
+            EXPECT_EQ(floats(out[0]), (std::vector<float>{6, 4}));
+        }
+        EXPECT_EQ(floats(out[1]), (std::vector<float>{6}));
+    }
+}
+
+TEST(ControlNms, SelectsByScoreAndOverlap) {
+    // Boxes 0 and 1 overlap heavily (IoU 0.81); box 2 is apart.
+    auto boxes = make_constant(Tensor::from_vector(
+        std::vector<float>{0, 0, 1, 1, 0, 0.1f, 1, 1.1f, 0, 2, 1, 3}, {1, 3, 4}));
+    auto scores = param(ElementType::f32, PartialShape{1, 1, 3});
+    auto max_out = make_constant(Tensor::scalar(int64_t{3}));
+    auto iou = make_constant(Tensor::scalar(0.5f));
+    auto n = make_node("NonMaxSuppression",
+                       {boxes->output(0), scores->output(0), max_out->output(0), iou->output(0)},
+                       {{"sort_result_descending", false}});
+    EXPECT_EQ(to_string(n->output_shape(0)), "[?,3]");
+    Model m({n->output(0)}, {scores});
+    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{0.7f, 0.9f, 0.8f},
+                                                      {1, 1, 3})});
+    EXPECT_EQ(out[0].shape(), (Shape{2, 3}));
+    EXPECT_EQ(out[0].to_int_vector(), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
+    auto bad = param(ElementType::f32, PartialShape{1, 3, 5});
+    EXPECT_THROW(make_node("NonMaxSuppression", {bad->output(0), scores->output(0)}), Error);
+}
+
+TEST(ControlIf, ShapeInferenceAndBranches) {
+    auto cond = param(ElementType::boolean, PartialShape{});
+    auto x = param(ElementType::f32, PartialShape{2});
+    auto n = make_if(cond->output(0), x->output(0));
+    EXPECT_EQ(n->output_type(0), ElementType::f32);
+    EXPECT_EQ(to_string(n->output_shape(0)), "[2]");
+    Model m(n->outputs(), {cond, x});
+    auto xv = Tensor::from_vector(std::vector<float>{3, 4});
+    EXPECT_EQ(floats(evaluate_model(m, {Tensor::scalar(true), xv})[0]),
+              (std::vector<float>{3, 4}));
+    EXPECT_EQ(floats(evaluate_model(m, {Tensor::scalar(false), xv})[0]),
+              (std::vector<float>{-1, -1}));
+}
+
+TEST(ControlIf, RejectsNonBooleanCondition) {
+    auto cond = param(ElementType::f32, PartialShape{});
+    auto x = param(ElementType::f32, PartialShape{2});
+    EXPECT_THROW(make_if(cond->output(0), x->output(0)), Error);
+    auto cond2 = param(ElementType::boolean, PartialShape{});
+    auto n = make_if(cond2->output(0), x->output(0));
+    n->attrs().set("then_inputs", std::vector<int64_t>{5});
+    EXPECT_THROW(n->infer(), Error);
+}
+
+TEST(ControlLoop, DoublesAndCollects) {
+    // Body: acc_out = acc + acc; outputs the final acc and every acc_out stacked.
+    auto iter = param(ElementType::i64, PartialShape{});
+    auto cond_in = param(ElementType::boolean, PartialShape{});
+    auto acc = param(ElementType::f32, PartialShape{1});
+    auto sum = make_op("Add", {acc->output(0), acc->output(0)});
+    auto body = std::make_shared<Model>(OutputVector{cond_in->output(0), sum},
+                                        std::vector<std::shared_ptr<Node>>{iter, cond_in, acc},
+                                        "body");
+    auto trip = param(ElementType::i64, PartialShape{});
+    auto cond = make_constant(Tensor::scalar(true));
+    auto init = make_constant(Tensor::from_vector(std::vector<float>{1}));
+    Attributes attrs{{"body_inputs", std::vector<int64_t>{-1, 1, 2}},
+                     {"body_back_edges", std::vector<int64_t>{-1, 0, 1}},
+                     {"body_condition_output_idx", int64_t{0}},
+                     {"output_body_results", std::vector<int64_t>{1, 1}},
+                     {"output_concat", std::vector<int64_t>{0, 1}},
+                     {"output_axes", std::vector<int64_t>{0, 0}}};
+    auto n = make_node("Loop", {trip->output(0), cond->output(0), init->output(0)}, attrs, {body});
+    EXPECT_EQ(to_string(n->output_shape(0)), "[1]");
+    EXPECT_EQ(to_string(n->output_shape(1)), "[?]");
+    Model m(n->outputs(), {trip});
+    auto out = evaluate_model(m, {Tensor::scalar(int64_t{3})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{8}));
+    EXPECT_EQ(floats(out[1]), (std::vector<float>{2, 4, 8}));
+    out = evaluate_model(m, {Tensor::scalar(int64_t{0})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{1}));
+    EXPECT_EQ(out[1].shape(), (Shape{0}));
+
+    auto bad_cond = make_constant(Tensor::scalar(1.0f));
+    EXPECT_THROW(make_node("Loop", {trip->output(0), bad_cond->output(0), init->output(0)}, attrs,
+                           {body}),
+                 Error);
+}
+
+TEST(ControlScan, RunningSumBothDirections) {
+    auto s = param(ElementType::f32, PartialShape{2});
+    auto xi = param(ElementType::f32, PartialShape{2});
+    auto sum = make_op("Add", {s->output(0), xi->output(0)});
+    auto body = std::make_shared<Model>(OutputVector{sum, sum},
+                                        std::vector<std::shared_ptr<Node>>{s, xi}, "body");
+    auto init = make_constant(Tensor::from_vector(std::vector<float>{0, 0}));
+    auto x = param(ElementType::f32, PartialShape{3, 2});
+    auto n = make_node("Scan", {init->output(0), x->output(0)},
+                       {{"num_scan_inputs", int64_t{1}},
+                        {"scan_input_directions", std::vector<int64_t>{1}}},
+                       {body});
+    EXPECT_EQ(to_string(n->output_shape(1)), "[3,2]");
+    Model m(n->outputs(), {x});
+    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{9, 12}));
+    EXPECT_EQ(floats(out[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
+}
