@@ -146,7 +146,7 @@ TEST(ControlLoop, DoublesAndCollects) {
                                         "body");
     auto trip = param(ElementType::i64, PartialShape{});
     auto cond = make_constant(Tensor::scalar(true));
-    auto init = make_constant(Tensor::from_vector(std::vector<float>{1}));
+    auto init = make_constant(Tensor::from_vector(std::vector<float>{1}, {1}));
     Attributes attrs{{"body_inputs", std::vector<int64_t>{-1, 1, 2}},
                      {"body_back_edges", std::vector<int64_t>{-1, 0, 1}},
                      {"body_condition_output_idx", int64_t{0}},
