@@ -188,3 +188,105 @@ TEST(ControlScan, RunningSumBothDirections) {
     EXPECT_EQ(floats(out[0]), (std::vector<float>{9, 12}));
     EXPECT_EQ(floats(out[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
 }
+
+namespace {
+
+std::vector<float> ramp(size_t n, float scale) {
+    std::vector<float> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = scale * static_cast<float>((i * 7) % 11) - 0.4f;
+    return v;
+}
+
+// Gate blocks of each direction picked in `order`.
+std::vector<float> pick_gates(const std::vector<float>& v, int64_t dirs, int64_t gates,
+                              int64_t block, const std::vector<int64_t>& order) {
+    std::vector<float> out;
+    for (int64_t d = 0; d < dirs; ++d)
+        for (int64_t g : order)
+            out.insert(out.end(), v.begin() + (d * gates + g) * block,
+                       v.begin() + (d * gates + g + 1) * block);
+    return out;
+}
+
+Output cst(const std::vector<float>& v, Shape s) {
+    return make_constant(Tensor::from_vector(v, std::move(s)))->output(0);
+}
+
+}  // namespace
+
+TEST(ControlRecurrent, OpenVinoLstmMatchesOnnxForm) {
+    const int64_t S = 3, B = 2, I = 3, H = 2, D = 2, G = 4;
+    auto x = ramp(S * B * I, 0.1f), w = ramp(D * G * H * I, 0.05f), r = ramp(D * G * H * H, 0.07f);
+    auto wb = ramp(D * 2 * G * H, 0.03f), h0 = ramp(D * B * H, 0.09f), c0 = ramp(D * B * H, 0.02f);
+    // ONNX form, batch-major (layout 1), sequence lengths {3, 2}.
+    Attributes onnx_attrs{{"hidden_size", H}, {"direction", std::string("bidirectional")},
+                          {"layout", int64_t{1}}};
+    auto lens = make_constant(Tensor::from_vector(std::vector<int32_t>{3, 2}))->output(0);
+    // layout 1 initial states are [B, dirs, H]; reuse the same values for both forms.
+    auto onnx = make_node("LSTMSequenceONNX",
+                          {cst(x, {B, S, I}), cst(w, {D, G * H, I}), cst(r, {D, G * H, H}),
+                           cst(wb, {D, 2 * G * H}), lens, cst(h0, {B, D, H}), cst(c0, {B, D, H})},
+                          onnx_attrs);
+    // OpenVINO form: gates f, i, c, o and the two biases summed.
+    std::vector<float> fused(static_cast<size_t>(D * G * H));
+    for (int64_t d = 0; d < D; ++d)
+        for (int64_t k = 0; k < G * H; ++k)
+            fused[d * G * H + k] = wb[d * 2 * G * H + k] + wb[d * 2 * G * H + G * H + k];
+    const std::vector<int64_t> fico{2, 0, 3, 1};
+    auto ov = make_node("LSTMSequence",
+                        {cst(x, {B, S, I}), cst(h0, {B, D, H}), cst(c0, {B, D, H}), lens,
+                         cst(pick_gates(w, D, G, H * I, fico), {D, G * H, I}),
+                         cst(pick_gates(r, D, G, H * H, fico), {D, G * H, H}),
+                         cst(pick_gates(fused, D, G, H, fico), {D, G * H})},
+                        {{"hidden_size", H}, {"direction", std::string("bidirectional")}});
+    EXPECT_EQ(to_string(ov->output_shape(0)), "[2,2,3,2]");
+    Model m(OutputVector{onnx->output(0), onnx->output(1), onnx->output(2), ov->output(0),
+                         ov->output(1), ov->output(2)},
+            {});
+    auto out = evaluate_model(m, {});
+    auto y_onnx = floats(out[0]), y_ov = floats(out[3]);  // [B, S, D, H] vs [B, D, S, H]
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t s = 0; s < S; ++s)
+            for (int64_t d = 0; d < D; ++d)
+                for (int64_t k = 0; k < H; ++k)
+                    EXPECT_NEAR(y_onnx[((b * S + s) * D + d) * H + k],
+                                y_ov[((b * D + d) * S + s) * H + k], 1e-6);
+    for (size_t o = 1; o < 3; ++o) {
+        auto a = floats(out[o]), b = floats(out[o + 3]);
+        ASSERT_EQ(a.size(), b.size());
+        for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+    }
+    // The shorter sequence leaves zeros past its end.
+    EXPECT_EQ(y_ov[((1 * D + 0) * S + 2) * H], 0.f);
+}
+
+TEST(ControlRecurrent, OpenVinoGruLinearBeforeReset) {
+    const int64_t S = 2, B = 1, I = 2, H = 2, G = 3;
+    auto x = ramp(S * B * I, 0.2f), w = ramp(G * H * I, 0.05f), r = ramp(G * H * H, 0.07f);
+    auto wb = ramp(2 * G * H, 0.03f);
+    auto onnx = make_node("GRUSequenceONNX",
+                          {cst(x, {S, B, I}), cst(w, {1, G * H, I}), cst(r, {1, G * H, H}),
+                           cst(wb, {1, 2 * G * H})},
+                          {{"hidden_size", H}, {"linear_before_reset", int64_t{1}}});
+    std::vector<float> ob;  // [Wbz+Rbz, Wbr+Rbr, Wbh, Rbh]
+    for (int64_t k = 0; k < 2 * H; ++k) ob.push_back(wb[k] + wb[G * H + k]);
+    for (int64_t k = 0; k < H; ++k) ob.push_back(wb[2 * H + k]);
+    for (int64_t k = 0; k < H; ++k) ob.push_back(wb[G * H + 2 * H + k]);
+    auto lens = make_constant(Tensor::from_vector(std::vector<int64_t>{S}, {1}))->output(0);
+    auto ov = make_node("GRUSequence",
+                        {cst(x, {B, S, I}), cst(std::vector<float>(H, 0.f), {B, 1, H}), lens,
+                         cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(ob, {1, 4 * H})},
+                        {{"hidden_size", H},
+                         {"direction", std::string("forward")},
+                         {"linear_before_reset", true}});
+    Model m(OutputVector{onnx->output(1), ov->output(1)}, {});
+    auto out = evaluate_model(m, {});
+    auto a = floats(out[0]), b = floats(out[1]);
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t i = 0; i < a.size(); ++i) EXPECT_NEAR(a[i], b[i], 1e-6);
+    EXPECT_THROW(make_node("GRUSequence",
+                           {cst(x, {B, S, I}), cst(std::vector<float>(H, 0.f), {B, 1, H}), lens,
+                            cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(ob, {1, 4 * H})},
+                           {{"hidden_size", H}, {"direction", std::string("forward")}}),
+                 Error);
+}
