@@ -118,6 +118,44 @@ TEST_F(CliErrors, MissingExternalDataFile) {
     expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")));
 }
 
+// y = Relu(x) in the given opset, but the graph declares `output` as its output.
+void write_relu_model(const fs::path& path, int opset_version, const std::string& output) {
+    onnx::ModelProto model;
+    model.set_ir_version(7);
+    auto* opset = model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(opset_version);
+    auto* graph = model.mutable_graph();
+    graph->set_name("relu");
+    auto add_value = [](onnx::ValueInfoProto* v, const std::string& name) {
+        v->set_name(name);
+        auto* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(onnx::TensorProto::FLOAT);
+        t->mutable_shape()->add_dim()->set_dim_value(2);
+    };
+    add_value(graph->add_input(), "x");
+    add_value(graph->add_output(), output);
+    auto* node = graph->add_node();
+    node->set_op_type("Relu");
+    node->add_input("x");
+    node->add_output("y");
+    std::ofstream f(path, std::ios::binary);
+    ASSERT_TRUE(model.SerializeToOstream(&f));
+}
+
+TEST_F(CliErrors, ControlCharactersInNamesAreEscaped) {
+    write_relu_model(dir_ / "model.onnx", 13, "y\x0bz\n");
+    const CliResult r = kiln("info " + quote(dir_ / "model.onnx"));
+    expect_clean_error(r, "y\\x0bz");
+}
+
+// libonnx's version converter (run for opsets < 13) dereferences null on a graph output that no
+// node produces; the ONNX frontend must reject such graphs before converting them.
+TEST_F(CliErrors, DISABLED_UnproducedGraphOutputInOldOpset) {
+    write_relu_model(dir_ / "model.onnx", 10, "not_y");
+    expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")), "not_y");
+}
+
 TEST_F(CliErrors, WrongInputName) {
     write_npy(read_onnx_tensor(kIdData + "/input_0.pb"), (dir_ / "x.npy").string());
     expect_clean_error(kiln("run " + quote(kIdModel) + " --input bogus=" + quote(dir_ / "x.npy")),
