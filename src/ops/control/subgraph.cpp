@@ -147,9 +147,9 @@ void infer_loop(ShapeContext& ctx) {
               "body_inputs and body_back_edges need one entry per body parameter (",
               body.parameters().size(), ")");
     for (size_t k = 0; k < p.inputs.size(); ++k) {
-        ctx.check(p.inputs[k] == -1 || (p.inputs[k] >= 2 &&
+        ctx.check(p.inputs[k] == -1 || (p.inputs[k] >= 0 &&
                                          p.inputs[k] < static_cast<int64_t>(ctx.input_count())),
-                  "body_inputs[", k, "] = ", p.inputs[k], " is not an input index >= 2");
+                  "body_inputs[", k, "] = ", p.inputs[k], " is not an input index");
         if (p.back_edges[k] >= 0) body_result(ctx, body, p.back_edges[k]);
     }
     if (p.cond_idx >= 0) body_result(ctx, body, p.cond_idx);
@@ -168,7 +168,7 @@ void infer_loop(ShapeContext& ctx) {
             }
         } else {
             for (size_t k = 0; k < p.back_edges.size(); ++k)
-                if (p.back_edges[k] == p.out_results[j] && p.inputs[k] >= 2)
+                if (p.back_edges[k] == p.out_results[j] && p.inputs[k] >= 0)
                     s = merge_shapes(s, ctx.input_shape(static_cast<size_t>(p.inputs[k])));
         }
         ctx.set_output(j, r.element_type(), s);
