@@ -1,6 +1,7 @@
 // kiln run: run a model on input tensors read from files and write its outputs.
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -132,7 +133,7 @@ void run_model(const RunOptions& opt) {
 
     CompiledModel compiled = core.compile_model(model, opt.device);
     InferRequest request = compiled.create_infer_request();
-    std::cout << "Inputs:\n";
+    std::vector<std::string> input_lines;
     for (const auto& [index, file] : files) {
         const std::string name = model->parameters()[index]->output(0).any_name();
         const Tensor t = load_tensor_file(file);
@@ -141,8 +142,10 @@ void run_model(const RunOptions& opt) {
         } catch (const Error& e) {
             KILN_THROW(file, ": ", e.what());
         }
-        std::cout << "  " << name << " <- " << file << ": " << summarize(t) << "\n";
+        input_lines.push_back("  " + name + " <- " + file + ": " + summarize(t));
     }
+    std::cout << "Inputs:\n";
+    for (const auto& line : input_lines) std::cout << line << "\n";
 
     const auto start = std::chrono::steady_clock::now();
     request.infer();
@@ -156,7 +159,7 @@ void run_model(const RunOptions& opt) {
     std::vector<std::string> mismatches;
     const OutputVector outputs = model->outputs();
     for (size_t i = 0; i < outputs.size(); ++i) {
-        const std::string name = outputs[i].any_name();
+        const std::string name = output_name(*model, i);
         const Tensor t = request.get_output_tensor(i);
         std::cout << "  " << name << ": " << summarize(t);
         if (!opt.output_dir.empty()) {
@@ -182,7 +185,9 @@ void run_model(const RunOptions& opt) {
             }
         }
     }
-    std::cout << "Inference: " << ms << " ms on " << opt.device << "\n";
+    char took[64];
+    std::snprintf(took, sizeof took, "%.3f ms", ms);
+    std::cout << "Inference: " << took << " on " << opt.device << "\n";
     std::cout.flush();
     KILN_CHECK(mismatches.empty(), mismatches.size(), " of ", outputs.size(),
                " outputs differ from the expected values (rtol ", opt.rtol, ", atol ", opt.atol,

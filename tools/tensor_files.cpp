@@ -67,6 +67,15 @@ void save_tensor_file(const Tensor& t, const std::string& path, TensorFormat for
     }
 }
 
+std::string output_name(const Model& model, size_t i) {
+    const auto& result = model.results().at(i);
+    const Output port = result->input(0);
+    // A graph output that is also another tensor (an input passed through) has several names;
+    // the Result node is named after the graph output.
+    if (port.names().count(result->name())) return result->name();
+    return port.any_name();
+}
+
 const char* extension(TensorFormat format) { return format == TensorFormat::npy ? ".npy" : ".pb"; }
 
 std::string summarize(const Tensor& t, size_t max_values) {

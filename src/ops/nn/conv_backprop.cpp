@@ -34,22 +34,31 @@ BackpropGeometry backprop_geometry(const Node& node, const std::vector<int64_t>&
     for (size_t i = 0; i < n; ++i) {
         node_check(node, g.strides[i] > 0 && g.dilations[i] > 0,
                    "strides and dilations must be positive");
-        node_check(node, g.kernel[i] > 0 && g.kernel[i] < (int64_t{1} << 31) &&
-                             g.dilations[i] < (int64_t{1} << 31),
-                   "invalid kernel extent or dilation");
+        node_check(node, g.kernel[i] > 0 && g.kernel[i] < kMaxWindowValue &&
+                             g.dilations[i] < kMaxWindowValue && g.strides[i] < kMaxWindowValue &&
+                             g.pads_begin[i] > -kMaxWindowValue &&
+                             g.pads_begin[i] < kMaxWindowValue && pads_end[i] > -kMaxWindowValue &&
+                             pads_end[i] < kMaxWindowValue &&
+                             g.output_padding[i] < kMaxWindowValue,
+                   "invalid kernel extent, stride, dilation or pad");
         node_check(node, g.output_padding[i] >= 0, "output_padding must be >= 0");
         if (ap == AutoPad::valid) g.pads_begin[i] = pads_end[i] = 0;
         if (in[i].is_dynamic()) {
             g.out.push_back(output_shape ? Dimension((*output_shape)[i]) : Dimension::dynamic());
             continue;
         }
+        node_check(node,
+                   static_cast<double>(g.strides[i]) * static_cast<double>(in[i].get_length()) <
+                       1e18,
+                   "input extent too large");
         const int64_t keff = (g.kernel[i] - 1) * g.dilations[i] + 1;
         const int64_t full = g.strides[i] * (in[i].get_length() - 1) + keff + g.output_padding[i];
         const bool same = ap == AutoPad::same_upper || ap == AutoPad::same_lower;
         if (output_shape || same) {
             const int64_t target =
                 output_shape ? (*output_shape)[i] : in[i].get_length() * g.strides[i];
-            node_check(node, target >= 0, "output_shape must be non-negative");
+            node_check(node, target >= 0 && target < (int64_t{1} << 40),
+                       "output_shape value out of range: ", target);
             const int64_t total = full - target;
             // Odd padding puts the extra element at the end, except for same_lower.
             const int64_t small = total >= 0 ? total / 2 : -((-total + 1) / 2);

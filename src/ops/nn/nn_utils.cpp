@@ -50,8 +50,10 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
         node_check(node, w.dilations[i] > 0, "dilations must be positive");
         node_check(node, w.pads_begin[i] >= 0 && w.pads_end[i] >= 0, "pads must be >= 0");
         // Keeps index arithmetic far from overflow.
-        node_check(node, w.kernel[i] < (int64_t{1} << 31) && w.dilations[i] < (int64_t{1} << 31),
-                   "kernel or dilation too large");
+        node_check(node, w.kernel[i] < kMaxWindowValue && w.dilations[i] < kMaxWindowValue &&
+                             w.strides[i] < kMaxWindowValue && w.pads_begin[i] < kMaxWindowValue &&
+                             w.pads_end[i] < kMaxWindowValue,
+                   "kernel, stride, dilation or pad value too large");
     }
     if (w.auto_pad == AutoPad::valid) {
         std::fill(w.pads_begin.begin(), w.pads_begin.end(), 0);
@@ -61,6 +63,7 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
 }
 
 int64_t window_output_dim(const Node& node, Window& w, size_t i, int64_t in) {
+    node_check(node, in >= 0 && in < (int64_t{1} << 61), "spatial extent out of range: ", in);
     const int64_t k = w.effective_kernel(i), s = w.strides[i];
     if (w.auto_pad == AutoPad::same_upper || w.auto_pad == AutoPad::same_lower) {
         const int64_t out = (in + s - 1) / s;

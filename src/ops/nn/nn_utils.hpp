@@ -15,6 +15,9 @@ enum class AutoPad { explicit_pad, same_upper, same_lower, valid };
 /// Parses the `auto_pad` attribute ("explicit", "notset" and "" read as explicit).
 AutoPad read_auto_pad(const Node& node);
 
+/// Bound on kernel/stride/dilation/pad values, so window index arithmetic cannot overflow.
+inline constexpr int64_t kMaxWindowValue = int64_t{1} << 31;
+
 /// Throws kiln::Error prefixed with the node context unless cond holds.
 template <class... Args>
 inline void node_check(const Node& node, bool cond, const Args&... args) {
