@@ -106,7 +106,8 @@ public:
         for (auto& l : layers_) {
             if (l.type == "Parameter") params.push_back(l.node);
             else if (l.type == "Result") results.push_back(l.node);
-            else if (l.type == "Assign") sinks.push_back(l.node);
+            // Assign, and any other node nothing consumes, must still run: a sink.
+            else if (l.type == "Assign" || l.consumers.empty()) sinks.push_back(l.node);
         }
         std::shared_ptr<Model> model;
         try {
