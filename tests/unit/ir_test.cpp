@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
@@ -386,4 +387,30 @@ TEST_F(IrTest, MalformedStringConstant) {
     int32_t words[3] = {2, 0, 99};
     write("s.bin", std::string(reinterpret_cast<const char*>(words), sizeof words));
     expect_error("s.xml", {"malformed packed string constant"});
+}
+
+TEST_F(IrTest, MutatedFilesFailCleanly) {
+    // Every number in the .xml turned huge, negative or out of range: read_ir must either succeed
+    // or throw kiln::Error, never crash or read out of bounds.
+    save_model(*sample_model(), path("m.xml"));
+    const std::string xml = read("m.xml");
+    int errors = 0, tried = 0;
+    for (size_t i = 0; i < xml.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(xml[i])) ||
+            std::isdigit(static_cast<unsigned char>(xml[i - 1])))
+            continue;
+        for (const char* repl : {"99999999999", "-3", "7"}) {
+            std::string bad = xml;
+            bad.replace(i, 1, repl);
+            write("m.xml", bad);
+            ++tried;
+            try {
+                read_ir(path("m.xml"));
+            } catch (const Error&) {
+                ++errors;
+            }
+        }
+    }
+    EXPECT_GT(tried, 100);
+    EXPECT_GT(errors, 0);
 }
