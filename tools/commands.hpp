@@ -1,9 +1,8 @@
 #pragma once
 // The kiln subcommands. Each add_*_command registers its options on `parent` and returns the
 // action main() runs when that subcommand was chosen (inside main's error handling).
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace kiln::tools {
 

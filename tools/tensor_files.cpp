@@ -27,8 +27,10 @@ bool starts_with_npy_magic(const std::string& path) {
 
 std::string format_value(const Tensor& t, int64_t i) {
     switch (t.element_type()) {
-        case ElementType::string: return "\"" + t.data<std::string>()[i] + "\"";
-        case ElementType::boolean: return t.data<bool>()[i] ? "true" : "false";
+        case ElementType::string:
+            return "\"" + t.data<std::string>()[i] + "\"";
+        case ElementType::boolean:
+            return t.data<bool>()[i] ? "true" : "false";
         case ElementType::f16:
         case ElementType::bf16:
         case ElementType::f32:
