@@ -7,7 +7,7 @@
 namespace kiln::tools {
 
 /// Kept in step with project(kiln VERSION ...) in CMakeLists.txt (an e2e test checks it).
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = KILN_VERSION;
 
 struct Command {
     CLI::App* app = nullptr;
