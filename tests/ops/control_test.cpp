@@ -310,3 +310,28 @@ TEST(ControlScan, BatchedFormScansEachItem) {
     EXPECT_EQ(floats(out[0]), (std::vector<float>{6, 25}));
     EXPECT_EQ(floats(out[1]), (std::vector<float>{1, 3, 6, 14, 19, 25}));
 }
+
+TEST(ControlRecurrent, OpenVinoLstmCellMatchesSequence) {
+    const int64_t B = 2, I = 3, H = 2, G = 4;
+    auto x = ramp(B * I, 0.1f), w = ramp(G * H * I, 0.05f), r = ramp(G * H * H, 0.07f);
+    auto bias = ramp(G * H, 0.03f), h0 = ramp(B * H, 0.09f), c0 = ramp(B * H, 0.02f);
+    auto cell = make_node("LSTMCell",
+                          {cst(x, {B, I}), cst(h0, {B, H}), cst(c0, {B, H}), cst(w, {G * H, I}),
+                           cst(r, {G * H, H}), cst(bias, {G * H})},
+                          {{"hidden_size", H}});
+    EXPECT_EQ(to_string(cell->output_shape(1)), "[2,2]");
+    auto lens = make_constant(Tensor::from_vector(std::vector<int64_t>{1, 1}))->output(0);
+    auto seq = make_node("LSTMSequence",
+                         {cst(x, {B, 1, I}), cst(h0, {B, 1, H}), cst(c0, {B, 1, H}), lens,
+                          cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(bias, {1, G * H})},
+                         {{"hidden_size", H}, {"direction", std::string("forward")}});
+    Model m(OutputVector{cell->output(0), cell->output(1), seq->output(1), seq->output(2)}, {});
+    auto out = evaluate_model(m, {});
+    EXPECT_EQ(floats(out[0]), floats(out[2]));
+    EXPECT_EQ(floats(out[1]), floats(out[3]));
+    EXPECT_THROW(make_node("LSTMCell",
+                           {cst(x, {B, I}), cst(h0, {B, H}), cst(c0, {B, H}), cst(w, {G * H, I}),
+                            cst(r, {G * H, H}), cst(bias, {G * H})},
+                           {{"hidden_size", int64_t{3}}}),
+                 Error);
+}
