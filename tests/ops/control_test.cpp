@@ -1,5 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "kiln/ir.hpp"
 #include "kiln/model.hpp"
 #include "ops/reference_executor.hpp"
 
@@ -334,4 +339,23 @@ TEST(ControlRecurrent, OpenVinoLstmCellMatchesSequence) {
                             cst(r, {G * H, H}), cst(bias, {G * H})},
                            {{"hidden_size", int64_t{3}}}),
                  Error);
+}
+
+TEST(ControlIf, RoundTripsThroughIr) {
+    auto cond = param(ElementType::boolean, PartialShape{}, "cond");
+    auto x = param(ElementType::f32, PartialShape{2}, "x");
+    auto n = make_if(cond->output(0), x->output(0));
+    Model m(n->outputs(), {cond, x});
+    const auto dir = std::filesystem::temp_directory_path() /
+                     ("kiln_control_ir_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string xml = (dir / "if.xml").string();
+    save_model(m, xml);
+    auto back = read_ir(xml);
+    std::filesystem::remove_all(dir);
+    auto xv = Tensor::from_vector(std::vector<float>{3, 4});
+    EXPECT_EQ(floats(evaluate_model(*back, {Tensor::scalar(true), xv})[0]),
+              (std::vector<float>{3, 4}));
+    EXPECT_EQ(floats(evaluate_model(*back, {Tensor::scalar(false), xv})[0]),
+              (std::vector<float>{-1, -1}));
 }
