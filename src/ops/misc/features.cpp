@@ -163,19 +163,27 @@ void infer_mel(ShapeContext& ctx) {
     ctx.expect_inputs(5);
     const ElementType t = element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
     ctx.check(is_float(t), "output_datatype must be floating-point");
+    for (size_t i = 0; i < 5; ++i)
+        if (const Tensor* v = ctx.input_value(i)) ctx.check(v->size() == 1, "input ", i, " must be a scalar");
     auto bins = const_ints(ctx, 0), dft = const_ints(ctx, 1);
     Dimension rows, cols;
-    if (dft) rows = (*dft)[0] / 2 + 1;
-    if (bins) cols = (*bins)[0];
+    if (dft) {
+        ctx.check(!dft->empty() && (*dft)[0] > 0, "dft_length must be positive");
+        rows = (*dft)[0] / 2 + 1;
+    }
+    if (bins) {
+        ctx.check(!bins->empty() && (*bins)[0] > 0, "num_mel_bins must be positive");
+        cols = (*bins)[0];
+    }
     ctx.set_output(0, t, PartialShape({rows, cols}));
 }
 
 void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
+    allocate_outputs(node, in, out);  // validates the inputs first
     const int64_t mel = in[0].value_as_int(0), dft = in[1].value_as_int(0);
     const double rate = in[2].value_as_double(0);
     const double lo_hz = in[3].value_as_double(0), hi_hz = in[4].value_as_double(0);
     KILN_CHECK(mel > 0 && dft > 0 && rate > 0, node.context(), " bad MelWeightMatrix inputs");
-    allocate_outputs(node, in, out);
     const int64_t rows = dft / 2 + 1;
     auto to_mel = [](double hz) { return 2595 * std::log10(1 + hz / 700); };
     const double lo = to_mel(lo_hz), step = (to_mel(hi_hz) - lo) / static_cast<double>(mel + 2);
