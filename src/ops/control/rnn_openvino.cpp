@@ -48,7 +48,8 @@ void infer_ov_seq(ShapeContext& ctx) {
         if (!s.rank_is_static()) return;
         bool ok = s.rank() == static_cast<int64_t>(dims.size());
         for (size_t d = 0; ok && d < dims.size(); ++d) ok = s[d].compatible(dims[d]);
-        ctx.check(ok, what, " has shape ", to_string(s), ", expected ", to_string(PartialShape(dims)));
+        ctx.check(ok, what, " has shape ", to_string(s), ", expected ",
+                  to_string(PartialShape(dims)));
     };
     const auto& xs = ctx.input_shape(P::x);
     ctx.check(!xs.rank_is_static() || xs.rank() == 3, "X must be 3-D, got ", to_string(xs));
@@ -114,8 +115,8 @@ void eval_ov_seq(const Node& n, const TensorVector& in, TensorVector& out, ExecC
     }
     p.lens = in[P::lens].to_int_vector();
     for (int64_t l : p.lens)
-        KILN_CHECK(l >= 0 && l <= p.S, n.context(), " sequence length ", l, " is outside [0, ",
-                   p.S, "]");
+        KILN_CHECK(l >= 0 && l <= p.S, n.context(), " sequence length ", l, " is outside [0, ", p.S,
+                   "]");
     const RnnResult res = run_rnn<C>(p);
     dispatch_float(n.output_type(0), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
@@ -124,8 +125,8 @@ void eval_ov_seq(const Node& n, const TensorVector& in, TensorVector& out, ExecC
             for (int64_t d = 0; d < dirs; ++d)
                 for (int64_t bi = 0; bi < p.B; ++bi)
                     for (int64_t k = 0; k < H; ++k)
-                        y[((bi * dirs + d) * p.S + t) * H + k] =
-                            static_cast<T>(res.Y[static_cast<size_t>(((t * dirs + d) * p.B + bi) * H + k)]);
+                        y[((bi * dirs + d) * p.S + t) * H + k] = static_cast<T>(
+                            res.Y[static_cast<size_t>(((t * dirs + d) * p.B + bi) * H + k)]);
         for (size_t i = 0; i < res.Yh.size(); ++i) out[1].data<T>()[i] = static_cast<T>(res.Yh[i]);
         if (C == Cell::lstm)
             for (size_t i = 0; i < res.Yc.size(); ++i)
@@ -154,7 +155,8 @@ void infer_ov_cell(ShapeContext& ctx) {
         if (!s.rank_is_static()) return;
         bool ok = s.rank() == static_cast<int64_t>(dims.size());
         for (size_t d = 0; ok && d < dims.size(); ++d) ok = s[d].compatible(dims[d]);
-        ctx.check(ok, what, " has shape ", to_string(s), ", expected ", to_string(PartialShape(dims)));
+        ctx.check(ok, what, " has shape ", to_string(s), ", expected ",
+                  to_string(PartialShape(dims)));
     };
     const auto& xs = ctx.input_shape(P::x);
     ctx.check(!xs.rank_is_static() || xs.rank() == 2, "X must be 2-D, got ", to_string(xs));
@@ -195,7 +197,8 @@ void eval_ov_cell(const Node& n, const TensorVector& in, TensorVector& out, Exec
     for (int64_t g = 0; g < G; ++g)
         std::copy_n(&b[static_cast<size_t>(from[static_cast<size_t>(g)] * H)], H,
                     &p.bias[static_cast<size_t>(g * H)]);
-    if (p.lbr) std::copy_n(&b[static_cast<size_t>(G * H)], H, &p.bias[static_cast<size_t>(G * H + 2 * H)]);
+    if (p.lbr)
+        std::copy_n(&b[static_cast<size_t>(G * H)], H, &p.bias[static_cast<size_t>(G * H + 2 * H)]);
     p.lens.assign(static_cast<size_t>(p.B), 1);
     const RnnResult res = run_rnn<C>(p);
     dispatch_float(n.output_type(0), [&](auto tag) {
