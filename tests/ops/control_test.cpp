@@ -359,3 +359,31 @@ TEST(ControlIf, RoundTripsThroughIr) {
     EXPECT_EQ(floats(evaluate_model(*back, {Tensor::scalar(false), xv})[0]),
               (std::vector<float>{-1, -1}));
 }
+
+TEST(ControlTensorIterator, SlicesBackwardsAndConcatenates) {
+    auto acc = param(ElementType::f32, PartialShape{1, 2});
+    auto row = param(ElementType::f32, PartialShape{1, 2});
+    auto sum = make_op("Add", {acc->output(0), row->output(0)});
+    auto body = std::make_shared<Model>(OutputVector{sum},
+                                        std::vector<std::shared_ptr<Node>>{acc, row}, "body");
+    auto init = make_constant(Tensor::from_vector(std::vector<float>{0, 0}, {1, 2}));
+    auto x = param(ElementType::f32, PartialShape{3, 2});
+    Attributes attrs{{"body_inputs", std::vector<int64_t>{0, 1}},
+                     {"body_back_edges", std::vector<int64_t>{0, -1}},
+                     {"input_part_sizes", std::vector<int64_t>{0, 1}},
+                     {"input_axes", std::vector<int64_t>{0, 0}},
+                     {"input_strides", std::vector<int64_t>{1, -1}},
+                     {"output_body_results", std::vector<int64_t>{0, 0}},
+                     {"output_concat", std::vector<int64_t>{0, 1}},
+                     {"output_axes", std::vector<int64_t>{0, 0}}};
+    auto n = make_node("TensorIterator", {init->output(0), x->output(0)}, attrs, {body});
+    EXPECT_EQ(to_string(n->output_shape(1)), "[?,2]");
+    Model m(n->outputs(), {x});
+    auto out =
+        evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{9, 12}));
+    EXPECT_EQ(floats(out[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
+    attrs.set("body_inputs", std::vector<int64_t>{0, 7});
+    EXPECT_THROW(make_node("TensorIterator", {init->output(0), x->output(0)}, attrs, {body}),
+                 Error);
+}
