@@ -1,5 +1,9 @@
 #include <gtest/gtest.h>
+#include <unistd.h>
 
+#include <filesystem>
+
+#include "kiln/ir.hpp"
 #include "kiln/model.hpp"
 #include "ops/reference_executor.hpp"
 
@@ -43,15 +47,17 @@ TEST(ControlRecurrent, LstmShapeInference) {
     ASSERT_EQ(n->output_count(), 3u);
     EXPECT_EQ(to_string(n->output_shape(0)), "[5,2,?,4]");
     EXPECT_EQ(to_string(n->output_shape(1)), "[2,?,4]");
-    auto batchwise = make_node(
-        "LSTMSequenceONNX", {x->output(0), w->output(0), r->output(0)},
-        {{"hidden_size", int64_t{4}}, {"layout", int64_t{1}}, {"direction", std::string("bidirectional")}});
+    auto batchwise = make_node("LSTMSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                               {{"hidden_size", int64_t{4}},
+                                {"layout", int64_t{1}},
+                                {"direction", std::string("bidirectional")}});
     EXPECT_EQ(to_string(batchwise->output_shape(0)), "[5,?,2,4]");
     EXPECT_EQ(to_string(batchwise->output_shape(2)), "[5,2,4]");
     // GRU has 3 gates: 16 rows do not match 3 * 4.
-    EXPECT_THROW(make_node("GRUSequenceONNX", {x->output(0), w->output(0), r->output(0)},
-                           {{"hidden_size", int64_t{4}}, {"direction", std::string("bidirectional")}}),
-                 Error);
+    EXPECT_THROW(
+        make_node("GRUSequenceONNX", {x->output(0), w->output(0), r->output(0)},
+                  {{"hidden_size", int64_t{4}}, {"direction", std::string("bidirectional")}}),
+        Error);
 }
 
 TEST(ControlRecurrent, RejectsBadWeights) {
@@ -103,8 +109,8 @@ TEST(ControlNms, SelectsByScoreAndOverlap) {
                        {{"sort_result_descending", false}});
     EXPECT_EQ(to_string(n->output_shape(0)), "[?,3]");
     Model m({n->output(0)}, {scores});
-    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{0.7f, 0.9f, 0.8f},
-                                                      {1, 1, 3})});
+    auto out =
+        evaluate_model(m, {Tensor::from_vector(std::vector<float>{0.7f, 0.9f, 0.8f}, {1, 1, 3})});
     EXPECT_EQ(out[0].shape(), (Shape{2, 3}));
     EXPECT_EQ(out[0].to_int_vector(), (std::vector<int64_t>{0, 0, 1, 0, 0, 2}));
     auto bad = param(ElementType::f32, PartialShape{1, 3, 5});
@@ -119,8 +125,7 @@ TEST(ControlIf, ShapeInferenceAndBranches) {
     EXPECT_EQ(to_string(n->output_shape(0)), "[2]");
     Model m(n->outputs(), {cond, x});
     auto xv = Tensor::from_vector(std::vector<float>{3, 4});
-    EXPECT_EQ(floats(evaluate_model(m, {Tensor::scalar(true), xv})[0]),
-              (std::vector<float>{3, 4}));
+    EXPECT_EQ(floats(evaluate_model(m, {Tensor::scalar(true), xv})[0]), (std::vector<float>{3, 4}));
     EXPECT_EQ(floats(evaluate_model(m, {Tensor::scalar(false), xv})[0]),
               (std::vector<float>{-1, -1}));
 }
@@ -141,9 +146,9 @@ TEST(ControlLoop, DoublesAndCollects) {
     auto cond_in = param(ElementType::boolean, PartialShape{});
     auto acc = param(ElementType::f32, PartialShape{1});
     auto sum = make_op("Add", {acc->output(0), acc->output(0)});
-    auto body = std::make_shared<Model>(OutputVector{cond_in->output(0), sum},
-                                        std::vector<std::shared_ptr<Node>>{iter, cond_in, acc},
-                                        "body");
+    auto body =
+        std::make_shared<Model>(OutputVector{cond_in->output(0), sum},
+                                std::vector<std::shared_ptr<Node>>{iter, cond_in, acc}, "body");
     auto trip = param(ElementType::i64, PartialShape{});
     auto cond = make_constant(Tensor::scalar(true));
     auto init = make_constant(Tensor::from_vector(std::vector<float>{1}, {1}));
@@ -165,9 +170,9 @@ TEST(ControlLoop, DoublesAndCollects) {
     EXPECT_EQ(out[1].shape(), (Shape{0}));
 
     auto bad_cond = make_constant(Tensor::scalar(1.0f));
-    EXPECT_THROW(make_node("Loop", {trip->output(0), bad_cond->output(0), init->output(0)}, attrs,
-                           {body}),
-                 Error);
+    EXPECT_THROW(
+        make_node("Loop", {trip->output(0), bad_cond->output(0), init->output(0)}, attrs, {body}),
+        Error);
 }
 
 TEST(ControlScan, RunningSumBothDirections) {
@@ -178,13 +183,14 @@ TEST(ControlScan, RunningSumBothDirections) {
                                         std::vector<std::shared_ptr<Node>>{s, xi}, "body");
     auto init = make_constant(Tensor::from_vector(std::vector<float>{0, 0}));
     auto x = param(ElementType::f32, PartialShape{3, 2});
-    auto n = make_node("Scan", {init->output(0), x->output(0)},
-                       {{"num_scan_inputs", int64_t{1}},
-                        {"scan_input_directions", std::vector<int64_t>{1}}},
-                       {body});
+    auto n = make_node(
+        "Scan", {init->output(0), x->output(0)},
+        {{"num_scan_inputs", int64_t{1}}, {"scan_input_directions", std::vector<int64_t>{1}}},
+        {body});
     EXPECT_EQ(to_string(n->output_shape(1)), "[3,2]");
     Model m(n->outputs(), {x});
-    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2})});
+    auto out =
+        evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2})});
     EXPECT_EQ(floats(out[0]), (std::vector<float>{9, 12}));
     EXPECT_EQ(floats(out[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
 }
@@ -219,8 +225,8 @@ TEST(ControlRecurrent, OpenVinoLstmMatchesOnnxForm) {
     auto x = ramp(S * B * I, 0.1f), w = ramp(D * G * H * I, 0.05f), r = ramp(D * G * H * H, 0.07f);
     auto wb = ramp(D * 2 * G * H, 0.03f), h0 = ramp(D * B * H, 0.09f), c0 = ramp(D * B * H, 0.02f);
     // ONNX form, batch-major (layout 1), sequence lengths {3, 2}.
-    Attributes onnx_attrs{{"hidden_size", H}, {"direction", std::string("bidirectional")},
-                          {"layout", int64_t{1}}};
+    Attributes onnx_attrs{
+        {"hidden_size", H}, {"direction", std::string("bidirectional")}, {"layout", int64_t{1}}};
     auto lens = make_constant(Tensor::from_vector(std::vector<int32_t>{3, 2}))->output(0);
     // layout 1 initial states are [B, dirs, H]; reuse the same values for both forms.
     auto onnx = make_node("LSTMSequenceONNX",
@@ -264,21 +270,20 @@ TEST(ControlRecurrent, OpenVinoGruLinearBeforeReset) {
     const int64_t S = 2, B = 1, I = 2, H = 2, G = 3;
     auto x = ramp(S * B * I, 0.2f), w = ramp(G * H * I, 0.05f), r = ramp(G * H * H, 0.07f);
     auto wb = ramp(2 * G * H, 0.03f);
-    auto onnx = make_node("GRUSequenceONNX",
-                          {cst(x, {S, B, I}), cst(w, {1, G * H, I}), cst(r, {1, G * H, H}),
-                           cst(wb, {1, 2 * G * H})},
-                          {{"hidden_size", H}, {"linear_before_reset", int64_t{1}}});
+    auto onnx = make_node(
+        "GRUSequenceONNX",
+        {cst(x, {S, B, I}), cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(wb, {1, 2 * G * H})},
+        {{"hidden_size", H}, {"linear_before_reset", int64_t{1}}});
     std::vector<float> ob;  // [Wbz+Rbz, Wbr+Rbr, Wbh, Rbh]
     for (int64_t k = 0; k < 2 * H; ++k) ob.push_back(wb[k] + wb[G * H + k]);
     for (int64_t k = 0; k < H; ++k) ob.push_back(wb[2 * H + k]);
     for (int64_t k = 0; k < H; ++k) ob.push_back(wb[G * H + 2 * H + k]);
     auto lens = make_constant(Tensor::from_vector(std::vector<int64_t>{S}, {1}))->output(0);
-    auto ov = make_node("GRUSequence",
-                        {cst(x, {B, S, I}), cst(std::vector<float>(H, 0.f), {B, 1, H}), lens,
-                         cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(ob, {1, 4 * H})},
-                        {{"hidden_size", H},
-                         {"direction", std::string("forward")},
-                         {"linear_before_reset", true}});
+    auto ov = make_node(
+        "GRUSequence",
+        {cst(x, {B, S, I}), cst(std::vector<float>(H, 0.f), {B, 1, H}), lens, cst(w, {1, G * H, I}),
+         cst(r, {1, G * H, H}), cst(ob, {1, 4 * H})},
+        {{"hidden_size", H}, {"direction", std::string("forward")}, {"linear_before_reset", true}});
     Model m(OutputVector{onnx->output(1), ov->output(1)}, {});
     auto out = evaluate_model(m, {});
     auto a = floats(out[0]), b = floats(out[1]);
@@ -304,9 +309,81 @@ TEST(ControlScan, BatchedFormScansEachItem) {
     EXPECT_EQ(to_string(n->output_shape(0)), "[2,1]");
     EXPECT_EQ(to_string(n->output_shape(1)), "[2,3,1]");
     Model m(n->outputs(), {init, x});
-    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{0, 10}, {2, 1}),
-                                  Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6},
-                                                      {2, 3, 1})});
+    auto out =
+        evaluate_model(m, {Tensor::from_vector(std::vector<float>{0, 10}, {2, 1}),
+                           Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {2, 3, 1})});
     EXPECT_EQ(floats(out[0]), (std::vector<float>{6, 25}));
     EXPECT_EQ(floats(out[1]), (std::vector<float>{1, 3, 6, 14, 19, 25}));
+}
+
+TEST(ControlRecurrent, OpenVinoLstmCellMatchesSequence) {
+    const int64_t B = 2, I = 3, H = 2, G = 4;
+    auto x = ramp(B * I, 0.1f), w = ramp(G * H * I, 0.05f), r = ramp(G * H * H, 0.07f);
+    auto bias = ramp(G * H, 0.03f), h0 = ramp(B * H, 0.09f), c0 = ramp(B * H, 0.02f);
+    auto cell = make_node("LSTMCell",
+                          {cst(x, {B, I}), cst(h0, {B, H}), cst(c0, {B, H}), cst(w, {G * H, I}),
+                           cst(r, {G * H, H}), cst(bias, {G * H})},
+                          {{"hidden_size", H}});
+    EXPECT_EQ(to_string(cell->output_shape(1)), "[2,2]");
+    auto lens = make_constant(Tensor::from_vector(std::vector<int64_t>{1, 1}))->output(0);
+    auto seq = make_node("LSTMSequence",
+                         {cst(x, {B, 1, I}), cst(h0, {B, 1, H}), cst(c0, {B, 1, H}), lens,
+                          cst(w, {1, G * H, I}), cst(r, {1, G * H, H}), cst(bias, {1, G * H})},
+                         {{"hidden_size", H}, {"direction", std::string("forward")}});
+    Model m(OutputVector{cell->output(0), cell->output(1), seq->output(1), seq->output(2)}, {});
+    auto out = evaluate_model(m, {});
+    EXPECT_EQ(floats(out[0]), floats(out[2]));
+    EXPECT_EQ(floats(out[1]), floats(out[3]));
+    EXPECT_THROW(make_node("LSTMCell",
+                           {cst(x, {B, I}), cst(h0, {B, H}), cst(c0, {B, H}), cst(w, {G * H, I}),
+                            cst(r, {G * H, H}), cst(bias, {G * H})},
+                           {{"hidden_size", int64_t{3}}}),
+                 Error);
+}
+
+TEST(ControlIf, RoundTripsThroughIr) {
+    auto cond = param(ElementType::boolean, PartialShape{}, "cond");
+    auto x = param(ElementType::f32, PartialShape{2}, "x");
+    auto n = make_if(cond->output(0), x->output(0));
+    Model m(n->outputs(), {cond, x});
+    const auto dir =
+        std::filesystem::temp_directory_path() / ("kiln_control_ir_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const std::string xml = (dir / "if.xml").string();
+    save_model(m, xml);
+    auto back = read_ir(xml);
+    std::filesystem::remove_all(dir);
+    auto xv = Tensor::from_vector(std::vector<float>{3, 4});
+    EXPECT_EQ(floats(evaluate_model(*back, {Tensor::scalar(true), xv})[0]),
+              (std::vector<float>{3, 4}));
+    EXPECT_EQ(floats(evaluate_model(*back, {Tensor::scalar(false), xv})[0]),
+              (std::vector<float>{-1, -1}));
+}
+
+TEST(ControlTensorIterator, SlicesBackwardsAndConcatenates) {
+    auto acc = param(ElementType::f32, PartialShape{1, 2});
+    auto row = param(ElementType::f32, PartialShape{1, 2});
+    auto sum = make_op("Add", {acc->output(0), row->output(0)});
+    auto body = std::make_shared<Model>(OutputVector{sum},
+                                        std::vector<std::shared_ptr<Node>>{acc, row}, "body");
+    auto init = make_constant(Tensor::from_vector(std::vector<float>{0, 0}, {1, 2}));
+    auto x = param(ElementType::f32, PartialShape{3, 2});
+    Attributes attrs{{"body_inputs", std::vector<int64_t>{0, 1}},
+                     {"body_back_edges", std::vector<int64_t>{0, -1}},
+                     {"input_part_sizes", std::vector<int64_t>{0, 1}},
+                     {"input_axes", std::vector<int64_t>{0, 0}},
+                     {"input_strides", std::vector<int64_t>{1, -1}},
+                     {"output_body_results", std::vector<int64_t>{0, 0}},
+                     {"output_concat", std::vector<int64_t>{0, 1}},
+                     {"output_axes", std::vector<int64_t>{0, 0}}};
+    auto n = make_node("TensorIterator", {init->output(0), x->output(0)}, attrs, {body});
+    EXPECT_EQ(to_string(n->output_shape(1)), "[?,2]");
+    Model m(n->outputs(), {x});
+    auto out =
+        evaluate_model(m, {Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6}, {3, 2})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{9, 12}));
+    EXPECT_EQ(floats(out[1]), (std::vector<float>{5, 6, 8, 10, 9, 12}));
+    attrs.set("body_inputs", std::vector<int64_t>{0, 7});
+    EXPECT_THROW(make_node("TensorIterator", {init->output(0), x->output(0)}, attrs, {body}),
+                 Error);
 }

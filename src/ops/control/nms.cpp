@@ -31,8 +31,8 @@ void infer_nms(ShapeContext& ctx) {
     ctx.check(!ss.rank_is_static() || ss.rank() == 3,
               "scores must have shape [batches, classes, boxes], got ", to_string(ss));
     if (bs.rank_is_static() && ss.rank_is_static())
-        ctx.check(bs[0].compatible(ss[0]) && bs[1].compatible(ss[2]), "boxes shape ",
-                  to_string(bs), " does not match scores shape ", to_string(ss));
+        ctx.check(bs[0].compatible(ss[0]) && bs[1].compatible(ss[2]), "boxes shape ", to_string(bs),
+                  " does not match scores shape ", to_string(ss));
     for (size_t i = 0; i < 2; ++i)
         ctx.check(ctx.input_type(i) == ElementType::dynamic || is_float(ctx.input_type(i)),
                   "input ", i, " must be floating point, got ", to_string(ctx.input_type(i)));
@@ -46,8 +46,8 @@ void infer_nms(ShapeContext& ctx) {
     const std::string enc = ctx.attrs().get_string("box_encoding", "corner");
     ctx.check(enc == "corner" || enc == "center", "unknown box_encoding '", enc, "'");
     const ElementType it = index_type(ctx);
-    const ElementType st = ctx.input_type(1) == ElementType::dynamic ? ElementType::f32
-                                                                     : ctx.input_type(1);
+    const ElementType st =
+        ctx.input_type(1) == ElementType::dynamic ? ElementType::f32 : ctx.input_type(1);
     ctx.set_output(0, it, PartialShape{Dimension(), 3});
     ctx.set_output(1, st, PartialShape{Dimension(), 3});
     ctx.set_output(2, it, PartialShape{1});
@@ -76,8 +76,7 @@ struct Selected {
 void eval_nms(const Node& n, const TensorVector& in, TensorVector& out, ExecContext&) {
     const Shape& bs = in[0].shape();
     const Shape& ss = in[1].shape();
-    KILN_CHECK(bs.size() == 3 && bs[2] == 4 && ss.size() == 3 && ss[0] == bs[0] &&
-                   ss[2] == bs[1],
+    KILN_CHECK(bs.size() == 3 && bs[2] == 4 && ss.size() == 3 && ss[0] == bs[0] && ss[2] == bs[1],
                n.context(), " boxes ", to_string(bs), " and scores ", to_string(ss),
                " do not match");
     auto scalar = [&](size_t i, double dflt) {
@@ -124,8 +123,7 @@ void eval_nms(const Node& n, const TensorVector& in, TensorVector& out, ExecCont
                 if (static_cast<int64_t>(kept.size()) >= max_out) break;
                 bool ok = true;
                 for (int64_t k : kept)
-                    if (iou(norm[static_cast<size_t>(k)], norm[static_cast<size_t>(m)]) >
-                        iou_thr) {
+                    if (iou(norm[static_cast<size_t>(k)], norm[static_cast<size_t>(m)]) > iou_thr) {
                         ok = false;
                         break;
                     }

@@ -42,8 +42,8 @@ void infer_seq(ShapeContext& ctx) {
     const int64_t gates = gate_count(C);
     const auto& xs = ctx.input_shape(0);
     for (size_t i = 0; i < 3; ++i)
-        ctx.check(!ctx.input_shape(i).rank_is_static() || ctx.input_shape(i).rank() == 3,
-                  "input ", i, " must be 3-D, got ", to_string(ctx.input_shape(i)));
+        ctx.check(!ctx.input_shape(i).rank_is_static() || ctx.input_shape(i).rank() == 3, "input ",
+                  i, " must be 3-D, got ", to_string(ctx.input_shape(i)));
     const auto& ws = ctx.input_shape(1);
     const auto& rs = ctx.input_shape(2);
     if (ws.rank_is_static()) {
@@ -54,10 +54,9 @@ void infer_seq(ShapeContext& ctx) {
                       " does not match X shape ", to_string(xs));
     }
     if (rs.rank_is_static())
-        ctx.check(rs[0].compatible(dirs) && rs[1].compatible(gates * hidden) &&
-                      rs[2].compatible(hidden),
-                  "R shape ", to_string(rs), " must be [", dirs, ",", gates * hidden, ",", hidden,
-                  "]");
+        ctx.check(
+            rs[0].compatible(dirs) && rs[1].compatible(gates * hidden) && rs[2].compatible(hidden),
+            "R shape ", to_string(rs), " must be [", dirs, ",", gates * hidden, ",", hidden, "]");
     Dimension seq, batch;
     if (xs.rank_is_static()) {
         seq = layout == 0 ? xs[0] : xs[1];
@@ -65,8 +64,8 @@ void infer_seq(ShapeContext& ctx) {
     }
     PartialShape y = layout == 0 ? PartialShape{seq, dirs, batch, hidden}
                                  : PartialShape{batch, seq, dirs, hidden};
-    PartialShape yh = layout == 0 ? PartialShape{dirs, batch, hidden}
-                                  : PartialShape{batch, dirs, hidden};
+    PartialShape yh =
+        layout == 0 ? PartialShape{dirs, batch, hidden} : PartialShape{batch, dirs, hidden};
     ctx.set_output(0, et, y);
     ctx.set_output(1, et, yh);
     if (C == Cell::lstm) ctx.set_output(2, et, yh);
@@ -104,8 +103,8 @@ void eval_seq(const Node& n, const TensorVector& in, TensorVector& out, ExecCont
                    " values for batch ", B);
         lens = in[4].to_int_vector();
         for (int64_t l : lens)
-            KILN_CHECK(l >= 0 && l <= S, n.context(), " sequence length ", l,
-                       " is outside [0, ", S, "]");
+            KILN_CHECK(l >= 0 && l <= S, n.context(), " sequence length ", l, " is outside [0, ", S,
+                       "]");
     }
     const auto h0 = optional_input(in, 5, dirs * B * H, n, "initial_h");
     std::vector<double> c0, peep;

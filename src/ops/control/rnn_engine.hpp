@@ -46,7 +46,7 @@ inline std::vector<Activation> activations(const Node& n, Cell cell, int64_t dir
                                            const char* alpha_name = "activation_alpha",
                                            const char* beta_name = "activation_beta") {
     auto names = n.attrs().has("activations") ? n.attrs().get_strings("activations")
-                                               : std::vector<std::string>{};
+                                              : std::vector<std::string>{};
     std::vector<std::string> dflt;
     if (cell == Cell::rnn) dflt = {"Tanh"};
     if (cell == Cell::gru) dflt = {"Sigmoid", "Tanh"};
@@ -66,9 +66,9 @@ inline std::vector<Activation> activations(const Node& n, Cell cell, int64_t dir
     for (const auto& raw : names) {
         Activation a;
         a.name = lower(raw);
-        static const char* known[] = {"sigmoid",    "tanh",       "relu",  "affine",
-                                      "leakyrelu",  "thresholdedrelu",  "scaledtanh",
-                                      "hardsigmoid", "elu",       "softsign", "softplus"};
+        static const char* known[] = {
+            "sigmoid",    "tanh",        "relu", "affine",   "leakyrelu", "thresholdedrelu",
+            "scaledtanh", "hardsigmoid", "elu",  "softsign", "softplus"};
         KILN_CHECK(std::find(std::begin(known), std::end(known), a.name) != std::end(known),
                    n.context(), " unknown activation '", raw, "'");
         double da = 1.0, db = 0.0;
@@ -163,8 +163,7 @@ RnnResult run_rnn(const RnnProblem& p) {
                 }
                 std::vector<double> hn(static_cast<size_t>(H)), reset(hn.size());
                 if constexpr (C == Cell::gru)
-                    for (int64_t j = 0; j < H; ++j)
-                        reset[j] = f[0](clipped(gx[H + j] + gh[H + j]));
+                    for (int64_t j = 0; j < H; ++j) reset[j] = f[0](clipped(gx[H + j] + gh[H + j]));
                 for (int64_t k = 0; k < H; ++k) {
                     if constexpr (C == Cell::rnn) {
                         hn[k] = f[0](clipped(gx[k] + gh[k]));
@@ -186,10 +185,9 @@ RnnResult run_rnn(const RnnProblem& p) {
                         const double pi = p ? p[k] : 0, po = p ? p[H + k] : 0,
                                      pf = p ? p[2 * H + k] : 0;
                         const double ig = f[0](clipped(gx[k] + gh[k] + pi * c[k]));
-                        const double fg = input_forget
-                                              ? 1.0 - ig
-                                              : f[0](clipped(gx[2 * H + k] + gh[2 * H + k] +
-                                                             pf * c[k]));
+                        const double fg =
+                            input_forget ? 1.0 - ig
+                                         : f[0](clipped(gx[2 * H + k] + gh[2 * H + k] + pf * c[k]));
                         const double cc = f[1](clipped(gx[3 * H + k] + gh[3 * H + k]));
                         c[k] = fg * c[k] + ig * cc;
                         const double og = f[0](clipped(gx[H + k] + gh[H + k] + po * c[k]));

@@ -53,16 +53,16 @@ void check_condition(const ShapeContext& ctx, size_t i, const char* what) {
     const ElementType t = ctx.input_type(i);
     ctx.check(t == ElementType::boolean || t == ElementType::dynamic, what,
               " must be boolean, got ", to_string(t));
+    // The value count is checked at run time: OpenVINO IR files may declare odd static shapes.
     const auto& s = ctx.input_shape(i);
-    if (s.is_static())
-        ctx.check(shape_size(s.to_shape()) == 1, what, " must hold one value, got shape ",
-                  to_string(s));
+    ctx.check(!s.rank_is_static() || s.rank() <= 1, what, " must be a scalar or 1-D, got shape ",
+              to_string(s));
 }
 
 void check_input_map(const ShapeContext& ctx, const Model& body, const std::vector<int64_t>& map,
                      const char* name, int64_t lowest) {
-    ctx.check(map.size() == body.parameters().size(), name, " has ", map.size(),
-              " entries for ", body.parameters().size(), " body parameters");
+    ctx.check(map.size() == body.parameters().size(), name, " has ", map.size(), " entries for ",
+              body.parameters().size(), " body parameters");
     for (int64_t i : map)
         ctx.check(i >= lowest && i < static_cast<int64_t>(ctx.input_count()), name,
                   " refers to input ", i, " outside [", lowest, ", ", ctx.input_count(), ")");
@@ -97,8 +97,8 @@ void infer_if(ShapeContext& ctx) {
         }
         ElementType type = t.element_type();
         if (type == ElementType::dynamic) type = e.element_type();
-        ctx.check(e.element_type() == ElementType::dynamic || e.element_type() == type,
-                  "output ", j, " is ", to_string(t.element_type()), " in then and ",
+        ctx.check(e.element_type() == ElementType::dynamic || e.element_type() == type, "output ",
+                  j, " is ", to_string(t.element_type()), " in then and ",
                   to_string(e.element_type()), " in else");
         ctx.set_output(j, type, merge_shapes(t.partial_shape(), e.partial_shape()));
     }
@@ -144,20 +144,19 @@ void infer_loop(ShapeContext& ctx) {
               "trip_count must be an integer, got ", to_string(tt));
     check_condition(ctx, 1, "execution_condition");
     const LoopPorts p = loop_ports(ctx.attrs());
-    ctx.check(p.inputs.size() == body.parameters().size() &&
-                  p.back_edges.size() == p.inputs.size(),
+    ctx.check(p.inputs.size() == body.parameters().size() && p.back_edges.size() == p.inputs.size(),
               "body_inputs and body_back_edges need one entry per body parameter (",
               body.parameters().size(), ")");
     for (size_t k = 0; k < p.inputs.size(); ++k) {
-        ctx.check(p.inputs[k] == -1 || (p.inputs[k] >= 0 &&
-                                         p.inputs[k] < static_cast<int64_t>(ctx.input_count())),
+        ctx.check(p.inputs[k] == -1 ||
+                      (p.inputs[k] >= 0 && p.inputs[k] < static_cast<int64_t>(ctx.input_count())),
                   "body_inputs[", k, "] = ", p.inputs[k], " is not an input index");
         if (p.back_edges[k] >= 0) body_result(ctx, body, p.back_edges[k]);
     }
     if (p.cond_idx >= 0) body_result(ctx, body, p.cond_idx);
-    ctx.check(p.out_concat.size() == p.out_results.size() &&
-                  p.out_axes.size() == p.out_results.size(),
-              "output_concat and output_axes need one entry per output");
+    ctx.check(
+        p.out_concat.size() == p.out_results.size() && p.out_axes.size() == p.out_results.size(),
+        "output_concat and output_axes need one entry per output");
     for (size_t j = 0; j < p.out_results.size(); ++j) {
         const Output& r = body_result(ctx, body, p.out_results[j]);
         PartialShape s = r.partial_shape();
@@ -179,9 +178,12 @@ void infer_loop(ShapeContext& ctx) {
 
 Tensor iteration_value(ElementType t, int64_t i) {
     switch (t) {
-        case ElementType::i32: return Tensor::scalar(static_cast<int32_t>(i));
-        case ElementType::f32: return Tensor::scalar(static_cast<float>(i));
-        default: return Tensor::scalar(i);
+        case ElementType::i32:
+            return Tensor::scalar(static_cast<int32_t>(i));
+        case ElementType::f32:
+            return Tensor::scalar(static_cast<float>(i));
+        default:
+            return Tensor::scalar(i);
     }
 }
 
@@ -216,8 +218,7 @@ void eval_loop(const Node& n, const TensorVector& in, TensorVector& out, ExecCon
                 params[k] = iteration_value(body.parameters()[k]->output_type(0), i);
         last = plan.run(params, ctx);
         if (p.cond_idx >= 0)
-            cond = condition_value(last.at(static_cast<size_t>(p.cond_idx)), n,
-                                   "body condition");
+            cond = condition_value(last.at(static_cast<size_t>(p.cond_idx)), n, "body condition");
         for (size_t j = 0; j < p.out_results.size(); ++j)
             if (p.out_concat[j]) parts[j].push_back(last.at(static_cast<size_t>(p.out_results[j])));
         for (size_t k = 0; k < p.back_edges.size(); ++k)
@@ -335,11 +336,11 @@ TensorVector run_scan(const Node& n, const ScanPorts& p, const ReferencePlan& pl
         const Tensor& t = in[static_cast<size_t>(p.states + m)];
         int64_t axis = p.in_axes[static_cast<size_t>(m)];
         if (axis < 0) axis += t.rank();
-        KILN_CHECK(axis >= 0 && axis < t.rank(), n.context(), " scan axis ", axis,
-                   " is outside ", describe(t));
+        KILN_CHECK(axis >= 0 && axis < t.rank(), n.context(), " scan axis ", axis, " is outside ",
+                   describe(t));
         const int64_t l = t.shape()[static_cast<size_t>(axis)];
-        KILN_CHECK(len < 0 || l == len, n.context(), " scan inputs differ in length: ", len,
-                   " vs ", l);
+        KILN_CHECK(len < 0 || l == len, n.context(), " scan inputs differ in length: ", len, " vs ",
+                   l);
         len = l;
         axes.push_back(axis);
     }
@@ -387,10 +388,10 @@ void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecCon
     KILN_CHECK(batched_inputs > 0 && in[0].rank() > 0, n.context(), " has no batch axis");
     const int64_t batch = in[0].shape()[0];
     for (int64_t i = 0; i < batched_inputs; ++i)
-        KILN_CHECK(in[static_cast<size_t>(i)].rank() > 0 &&
-                       in[static_cast<size_t>(i)].shape()[0] == batch,
-                   n.context(), " input ", i, " ", describe(in[static_cast<size_t>(i)]),
-                   " does not have batch size ", batch);
+        KILN_CHECK(
+            in[static_cast<size_t>(i)].rank() > 0 && in[static_cast<size_t>(i)].shape()[0] == batch,
+            n.context(), " input ", i, " ", describe(in[static_cast<size_t>(i)]),
+            " does not have batch size ", batch);
     for (auto& s : shapes) s = drop_leading(s);
     std::vector<TensorVector> per_output(n.output_count());
     for (int64_t b = 0; b < batch; ++b) {

@@ -83,3 +83,30 @@ inline Tensor join(const std::vector<Tensor>& parts, int64_t axis, bool stack, E
 }
 
 }  // namespace kiln::control
+
+namespace kiln::control {
+
+/// Elements [begin, begin + len) of `axis`, the axis kept.
+inline Tensor narrow(const Tensor& t, int64_t axis, int64_t begin, int64_t len) {
+    const Shape& s = t.shape();
+    KILN_CHECK(axis >= 0 && axis < t.rank() && begin >= 0 && len >= 0 &&
+                   begin + len <= s[static_cast<size_t>(axis)],
+               "part [", begin, ", ", begin + len, ") of axis ", axis, " is outside shape ",
+               to_string(s));
+    const size_t eb = element_bytes(t);
+    int64_t outer = 1, inner = 1;
+    for (int64_t d = 0; d < axis; ++d) outer *= s[static_cast<size_t>(d)];
+    for (int64_t d = axis + 1; d < t.rank(); ++d) inner *= s[static_cast<size_t>(d)];
+    const int64_t dim = s[static_cast<size_t>(axis)];
+    Shape os = s;
+    os[static_cast<size_t>(axis)] = len;
+    Tensor out(t.element_type(), os);
+    const auto* src = static_cast<const unsigned char*>(t.raw_data());
+    auto* dst = static_cast<unsigned char*>(out.raw_data());
+    const size_t row = static_cast<size_t>(inner) * eb, n = static_cast<size_t>(len) * row;
+    for (int64_t o = 0; o < outer; ++o)
+        if (n) std::memcpy(dst + o * n, src + (o * dim + begin) * row, n);
+    return out;
+}
+
+}  // namespace kiln::control

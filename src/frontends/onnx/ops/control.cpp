@@ -48,8 +48,8 @@ std::shared_ptr<Model> with_stacked_results(const Model& body, size_t first_stac
             continue;
         }
         auto axes = make_constant(Tensor::from_vector(std::vector<int64_t>{0}));
-        auto un = make_node("Unsqueeze", {r->input(0), axes->output(0)}, {}, {},
-                            r->name() + "/stacked");
+        auto un =
+            make_node("Unsqueeze", {r->input(0), axes->output(0)}, {}, {}, r->name() + "/stacked");
         results.push_back(make_node("Result", {un->output(0)}, {}, {}, r->name()));
     }
     return std::make_shared<Model>(results, body.parameters(), std::vector<std::shared_ptr<Node>>{},
@@ -132,8 +132,8 @@ OutputVector translate_scan(const NodeContext& ctx) {
         if (ctx.has_attr("directions"))
             attrs.set("scan_input_directions", ctx.attr_ints("directions"));
     }
-    for (const char* name : {"scan_input_axes", "scan_input_directions", "scan_output_axes",
-                             "scan_output_directions"})
+    for (const char* name :
+         {"scan_input_axes", "scan_input_directions", "scan_output_axes", "scan_output_directions"})
         if (ctx.has_attr(name)) attrs.set(name, ctx.attr_ints(name));
     return ctx.make("Scan", inputs, attrs, {g.model});
 }
