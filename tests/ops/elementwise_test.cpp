@@ -146,6 +146,11 @@ TEST(ElementwiseEval, ConvertSaturatesAndFormatsStrings) {
     Tensor h = run_op("Convert", {Tensor::from_vector<float>({1.5f})},
                       {{"destination_type", std::string("f16")}});
     EXPECT_EQ(static_cast<float>(h.data<float16>()[0]), 1.5f);
+    // Half values print with the fewest digits that identify them.
+    Tensor hs = run_op("Convert", {Tensor::from_vector<float16>({float16(0.1f), float16(100.f)})},
+                       {{"destination_type", std::string("string")}});
+    EXPECT_EQ(hs.data<std::string>()[0], "0.1");
+    EXPECT_EQ(hs.data<std::string>()[1], "100.0");
 }
 
 TEST(ElementwiseEval, PReluPerChannelAndShifts) {
