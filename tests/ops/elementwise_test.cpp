@@ -110,7 +110,8 @@ TEST(ElementwiseEval, ComparisonsAndSelect) {
     Tensor b = Tensor::from_vector<float>({3});
     Tensor lt = run_op("Less", {a, b}, kNumpy);
     EXPECT_EQ(values<bool>(lt), (std::vector<bool>{true, false, false}));
-    EXPECT_EQ(values<bool>(run_op("Equal", {a, b}, kNumpy)), (std::vector<bool>{false, false, true}));
+    EXPECT_EQ(values<bool>(run_op("Equal", {a, b}, kNumpy)),
+              (std::vector<bool>{false, false, true}));
     Tensor sel = run_op("Select", {lt, a, Tensor::from_vector<float>({0})}, kNumpy);
     EXPECT_EQ(values<float>(sel), (std::vector<float>{1, 0, 0}));
 }
