@@ -110,7 +110,8 @@ TEST(ElementwiseEval, ComparisonsAndSelect) {
     Tensor b = Tensor::from_vector<float>({3});
     Tensor lt = run_op("Less", {a, b}, kNumpy);
     EXPECT_EQ(values<bool>(lt), (std::vector<bool>{true, false, false}));
-    EXPECT_EQ(values<bool>(run_op("Equal", {a, b}, kNumpy)), (std::vector<bool>{false, false, true}));
+    EXPECT_EQ(values<bool>(run_op("Equal", {a, b}, kNumpy)),
+              (std::vector<bool>{false, false, true}));
     Tensor sel = run_op("Select", {lt, a, Tensor::from_vector<float>({0})}, kNumpy);
     EXPECT_EQ(values<float>(sel), (std::vector<float>{1, 0, 0}));
 }
@@ -146,6 +147,11 @@ TEST(ElementwiseEval, ConvertSaturatesAndFormatsStrings) {
     Tensor h = run_op("Convert", {Tensor::from_vector<float>({1.5f})},
                       {{"destination_type", std::string("f16")}});
     EXPECT_EQ(static_cast<float>(h.data<float16>()[0]), 1.5f);
+    // Half values print with the fewest digits that identify them.
+    Tensor hs = run_op("Convert", {Tensor::from_vector<float16>({float16(0.1f), float16(100.f)})},
+                       {{"destination_type", std::string("string")}});
+    EXPECT_EQ(hs.data<std::string>()[0], "0.1");
+    EXPECT_EQ(hs.data<std::string>()[1], "100.0");
 }
 
 TEST(ElementwiseEval, PReluPerChannelAndShifts) {

@@ -21,8 +21,10 @@ void check_scalar_param(ShapeContext& ctx, size_t i) {
 }
 
 void infer_params(ShapeContext& ctx) {
-    if (ctx.node().type() == "Swish") ctx.expect_inputs(1, 2);
-    else ctx.expect_inputs(3);
+    if (ctx.node().type() == "Swish")
+        ctx.expect_inputs(1, 2);
+    else
+        ctx.expect_inputs(3);
     check_float_data(ctx);
     for (size_t i = 1; i < ctx.input_count(); ++i) check_scalar_param(ctx, i);
     ctx.set_output(0, ctx.input_type(0), ctx.input_shape(0));
@@ -46,8 +48,7 @@ void eval_selu(const Node& node, const TensorVector& in, TensorVector& out, Exec
     apply(in, out, [&](double x) { return lambda * (x > 0 ? x : alpha * std::expm1(x)); });
 }
 
-void eval_hard_sigmoid(const Node& node, const TensorVector& in, TensorVector& out,
-                       ExecContext&) {
+void eval_hard_sigmoid(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     const double alpha = param(in, 1, 0), beta = param(in, 2, 0);
     apply(in, out, [&](double x) { return std::max(0.0, std::min(1.0, alpha * x + beta)); });
@@ -78,8 +79,8 @@ void infer_prelu(ShapeContext& ctx) {
     const PartialShape& s = ctx.input_shape(1);
     if (d.is_static() && s.is_static()) {
         const Shape slope = prelu_slope_shape(d.to_shape(), s.to_shape());
-        const PartialShape b = broadcast_partial(ctx, d, PartialShape(std::vector<Dimension>(
-                                                             slope.begin(), slope.end())));
+        const PartialShape b = broadcast_partial(
+            ctx, d, PartialShape(std::vector<Dimension>(slope.begin(), slope.end())));
         ctx.check(b == d, "slope of shape ", to_string(s), " does not broadcast to data ",
                   to_string(d));
     }

@@ -68,9 +68,12 @@ struct AddOp : OpBase {
     using OpBase::OpBase;
     template <class T>
     T operator()(T a, T b) const {
-        if constexpr (std::is_same_v<T, bool>) return a || b;
-        else if constexpr (is_int_v<T>) return wrap<T>(u64(a) + u64(b));
-        else return T(a + b);
+        if constexpr (std::is_same_v<T, bool>)
+            return a || b;
+        else if constexpr (is_int_v<T>)
+            return wrap<T>(u64(a) + u64(b));
+        else
+            return T(a + b);
     }
 };
 struct SubOp : OpBase {
@@ -78,9 +81,12 @@ struct SubOp : OpBase {
     using OpBase::OpBase;
     template <class T>
     T operator()(T a, T b) const {
-        if constexpr (std::is_same_v<T, bool>) return a != b;
-        else if constexpr (is_int_v<T>) return wrap<T>(u64(a) - u64(b));
-        else return T(a - b);
+        if constexpr (std::is_same_v<T, bool>)
+            return a != b;
+        else if constexpr (is_int_v<T>)
+            return wrap<T>(u64(a) - u64(b));
+        else
+            return T(a - b);
     }
 };
 struct MulOp : OpBase {
@@ -88,9 +94,12 @@ struct MulOp : OpBase {
     using OpBase::OpBase;
     template <class T>
     T operator()(T a, T b) const {
-        if constexpr (std::is_same_v<T, bool>) return a && b;
-        else if constexpr (is_int_v<T>) return wrap<T>(u64(a) * u64(b));
-        else return T(a * b);
+        if constexpr (std::is_same_v<T, bool>)
+            return a && b;
+        else if constexpr (is_int_v<T>)
+            return wrap<T>(u64(a) * u64(b));
+        else
+            return T(a * b);
     }
 };
 struct DivOp : OpBase {
@@ -155,8 +164,10 @@ struct MinMaxOp : OpBase {
             if (std::isnan(to_double(a))) return a;
             if (std::isnan(to_double(b))) return b;
         }
-        if constexpr (kMax) return a < b ? b : a;
-        else return b < a ? b : a;
+        if constexpr (kMax)
+            return a < b ? b : a;
+        else
+            return b < a ? b : a;
     }
 };
 template <bool kFloor>
@@ -191,7 +202,8 @@ struct SqDiffOp : OpBase {
     using OpBase::OpBase;
     template <class T>
     T operator()(T a, T b) const {
-        if constexpr (std::is_same_v<T, bool>) return a != b;
+        if constexpr (std::is_same_v<T, bool>)
+            return a != b;
         else if constexpr (is_int_v<T>) {
             const uint64_t d = u64(a) - u64(b);
             return wrap<T>(d * d);
@@ -202,20 +214,20 @@ struct SqDiffOp : OpBase {
     }
 };
 
-#define KILN_CMP_OP(Name, expr)                          \
-    struct Name : OpBase {                               \
-        static constexpr Kind kind = Kind::compare;      \
-        using OpBase::OpBase;                            \
-        template <class T>                               \
-        bool operator()(T x, T y) const {                \
-            if constexpr (is_half_v<T>) {                \
-                const float a = x, b = y;                \
-                return expr;                             \
-            } else {                                     \
-                const T a = x, b = y;                    \
-                return expr;                             \
-            }                                            \
-        }                                                \
+#define KILN_CMP_OP(Name, expr)                     \
+    struct Name : OpBase {                          \
+        static constexpr Kind kind = Kind::compare; \
+        using OpBase::OpBase;                       \
+        template <class T>                          \
+        bool operator()(T x, T y) const {           \
+            if constexpr (is_half_v<T>) {           \
+                const float a = x, b = y;           \
+                return expr;                        \
+            } else {                                \
+                const T a = x, b = y;               \
+                return expr;                        \
+            }                                       \
+        }                                           \
     };
 KILN_CMP_OP(EqOp, a == b)
 KILN_CMP_OP(NeOp, a != b)
@@ -225,19 +237,19 @@ KILN_CMP_OP(GtOp, a > b)
 KILN_CMP_OP(GeOp, a >= b)
 #undef KILN_CMP_OP
 
-#define KILN_LOGIC_OP(Name, K, expr)          \
-    struct Name : OpBase {                    \
-        static constexpr Kind kind = K;       \
-        using OpBase::OpBase;                 \
-        template <class T>                    \
-        T operator()(T a, T b) const {        \
-            return static_cast<T>(expr);      \
-        }                                     \
+#define KILN_LOGIC_OP(Name, K, expr)     \
+    struct Name : OpBase {               \
+        static constexpr Kind kind = K;  \
+        using OpBase::OpBase;            \
+        template <class T>               \
+        T operator()(T a, T b) const {   \
+            return static_cast<T>(expr); \
+        }                                \
     };
-KILN_LOGIC_OP(LogicalAndOp, Kind::logical, a && b)
+KILN_LOGIC_OP(LogicalAndOp, Kind::logical, a&& b)
 KILN_LOGIC_OP(LogicalOrOp, Kind::logical, a || b)
 KILN_LOGIC_OP(LogicalXorOp, Kind::logical, a != b)
-KILN_LOGIC_OP(BitAndOp, Kind::bitwise, a & b)
+KILN_LOGIC_OP(BitAndOp, Kind::bitwise, a& b)
 KILN_LOGIC_OP(BitOrOp, Kind::bitwise, a | b)
 KILN_LOGIC_OP(BitXorOp, Kind::bitwise, a ^ b)
 #undef KILN_LOGIC_OP

@@ -1,5 +1,6 @@
 // Type conversion (Convert, ConvertLike) and Select.
 #include <charconv>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -15,9 +16,21 @@ std::string to_text(T v) {
     } else if constexpr (is_fp_v<T>) {
         // Shortest round-trip text of the value in its own precision, as numpy's str() gives.
         using F = std::conditional_t<std::is_same_v<T, double>, double, float>;
-        const F f = static_cast<F>(v);
+        F f = static_cast<F>(v);
         if (std::isnan(f)) return "nan";
         if (std::isinf(f)) return f < 0 ? "-inf" : "inf";
+        if constexpr (is_half_v<T>) {
+            // Fewest digits that still read back as the same 16-bit value.
+            for (int digits = 1; digits <= 9; ++digits) {
+                char tmp[32];
+                std::snprintf(tmp, sizeof(tmp), "%.*g", digits, static_cast<double>(f));
+                const float back = std::strtof(tmp, nullptr);
+                if (T(back).bits == v.bits) {
+                    f = back;
+                    break;
+                }
+            }
+        }
         char buf[64];
         auto res = std::to_chars(buf, buf + sizeof(buf), f);
         std::string s(buf, res.ptr);

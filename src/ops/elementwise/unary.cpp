@@ -16,14 +16,14 @@ struct UBase {
 };
 
 // Ops defined through a real function: integer inputs are computed in double and truncated.
-#define KILN_MATH_OP(Name, expr)                          \
-    struct Name : UBase {                                 \
-        using UBase::UBase;                               \
-        template <class T>                                \
-        T operator()(T v) const {                         \
-            const double x = to_double(v);                \
-            return from_double<T>(expr);                  \
-        }                                                 \
+#define KILN_MATH_OP(Name, expr)           \
+    struct Name : UBase {                  \
+        using UBase::UBase;                \
+        template <class T>                 \
+        T operator()(T v) const {          \
+            const double x = to_double(v); \
+            return from_double<T>(expr);   \
+        }                                  \
     };
 KILN_MATH_OP(AcosOp, std::acos(x))
 KILN_MATH_OP(AcoshOp, std::acosh(x))
@@ -45,10 +45,10 @@ KILN_MATH_OP(CeilOp, std::ceil(x))
 KILN_MATH_OP(FloorOp, std::floor(x))
 KILN_MATH_OP(SigmoidOp, 1.0 / (1.0 + std::exp(-x)))
 KILN_MATH_OP(HSigmoidOp, std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0)
-KILN_MATH_OP(HSwishOp, x * std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0)
+KILN_MATH_OP(HSwishOp, x* std::min(std::max(x + 3.0, 0.0), 6.0) / 6.0)
 KILN_MATH_OP(SoftPlusOp, x > 20.0 ? x : std::log1p(std::exp(x)))
 KILN_MATH_OP(SoftSignOp, x / (1.0 + std::abs(x)))
-KILN_MATH_OP(MishOp, x * std::tanh(x > 20.0 ? x : std::log1p(std::exp(x))))
+KILN_MATH_OP(MishOp, x* std::tanh(x > 20.0 ? x : std::log1p(std::exp(x))))
 #undef KILN_MATH_OP
 
 template <class T>
@@ -66,9 +66,12 @@ struct AbsOp : UBase {
     using UBase::UBase;
     template <class T>
     T operator()(T v) const {
-        if constexpr (is_half_v<T>) return T(std::abs(static_cast<float>(v)));
-        else if constexpr (std::is_unsigned_v<T>) return v;
-        else return v < T(0) ? negate(v) : v;
+        if constexpr (is_half_v<T>)
+            return T(std::abs(static_cast<float>(v)));
+        else if constexpr (std::is_unsigned_v<T>)
+            return v;
+        else
+            return v < T(0) ? negate(v) : v;
     }
 };
 struct NegOp : UBase {
@@ -82,7 +85,8 @@ struct SignOp : UBase {
     using UBase::UBase;
     template <class T>
     T operator()(T v) const {
-        if constexpr (std::is_same_v<T, bool>) return v;
+        if constexpr (std::is_same_v<T, bool>)
+            return v;
         else if constexpr (is_fp_v<T>) {
             const double x = to_double(v);
             return std::isnan(x) ? v : T(x > 0 ? 1.0f : (x < 0 ? -1.0f : 0.0f));
@@ -97,16 +101,20 @@ struct RoundOp : UBase {
         : UBase(n), away(n.attrs().get_string("mode", "half_to_even") == "half_away_from_zero") {}
     template <class T>
     T operator()(T v) const {
-        if constexpr (!is_fp_v<T>) return v;
-        else return from_double<T>(away ? std::round(to_double(v)) : std::nearbyint(to_double(v)));
+        if constexpr (!is_fp_v<T>)
+            return v;
+        else
+            return from_double<T>(away ? std::round(to_double(v)) : std::nearbyint(to_double(v)));
     }
 };
 struct ReluOp : UBase {
     using UBase::UBase;
     template <class T>
     T operator()(T v) const {
-        if constexpr (is_fp_v<T>) return to_double(v) > 0 ? v : (std::isnan(to_double(v)) ? v : T(0.0f));
-        else return v > T(0) ? v : T(0);
+        if constexpr (is_fp_v<T>)
+            return to_double(v) > 0 ? v : (std::isnan(to_double(v)) ? v : T(0.0f));
+        else
+            return v > T(0) ? v : T(0);
     }
 };
 struct EluOp : UBase {
@@ -164,9 +172,12 @@ struct BitNotOp {
     explicit BitNotOp(const Node&) {}
     template <class T>
     T operator()(T v) const {
-        if constexpr (std::is_same_v<T, bool>) return !v;
-        else if constexpr (is_int_v<T>) return static_cast<T>(~v);
-        else return v;
+        if constexpr (std::is_same_v<T, bool>)
+            return !v;
+        else if constexpr (is_int_v<T>)
+            return static_cast<T>(~v);
+        else
+            return v;
     }
 };
 
@@ -175,8 +186,7 @@ void infer_unary(ShapeContext& ctx) {
     ctx.expect_inputs(1);
     const ElementType t = ctx.input_type(0);
     if (t != ElementType::dynamic) {
-        ctx.check(t != ElementType::string && bit_width(t) >= 8, "does not support ",
-                  to_string(t));
+        ctx.check(t != ElementType::string && bit_width(t) >= 8, "does not support ", to_string(t));
         if constexpr (Op::dom == Dom::boolean)
             ctx.check(t == ElementType::boolean, "expects a boolean input, got ", to_string(t));
         if constexpr (Op::dom == Dom::integral)
@@ -216,9 +226,12 @@ void eval_test(const Node& node, const TensorVector& in, TensorVector& out, Exec
         using T = KILN_TYPE_OF(tag);
         unary_loop<T, bool>(in[0], out[0], [&](T v) {
             const double x = to_double(v);
-            if constexpr (K == Test::nan) return std::isnan(x);
-            else if constexpr (K == Test::finite) return std::isfinite(x);
-            else return std::isinf(x) && (x > 0 ? pos : neg);
+            if constexpr (K == Test::nan)
+                return std::isnan(x);
+            else if constexpr (K == Test::finite)
+                return std::isfinite(x);
+            else
+                return std::isinf(x) && (x > 0 ? pos : neg);
         });
     });
 }

@@ -24,9 +24,9 @@ Output scalar_of(const NodeContext& ctx, ElementType t, double v) {
             const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
             const double hi = static_cast<double>(std::numeric_limits<T>::max());
             *s.data<T>() = std::isnan(v) ? T(0)
-                           : v <= lo ? std::numeric_limits<T>::lowest()
-                           : v >= hi ? std::numeric_limits<T>::max()
-                                     : static_cast<T>(v);
+                           : v <= lo     ? std::numeric_limits<T>::lowest()
+                           : v >= hi     ? std::numeric_limits<T>::max()
+                                         : static_cast<T>(v);
         } else {
             *s.data<T>() = static_cast<T>(static_cast<float>(v));
             if constexpr (std::is_same_v<T, double>) *s.data<T>() = v;
@@ -47,7 +47,8 @@ OutputVector unary(const NodeContext& ctx) {
 
 template <const char* kType>
 OutputVector binary(const NodeContext& ctx) {
-    return {ctx.op(kType, {ctx.input(0), ctx.input(1)}, {{"auto_broadcast", std::string("numpy")}})};
+    return {
+        ctx.op(kType, {ctx.input(0), ctx.input(1)}, {{"auto_broadcast", std::string("numpy")}})};
 }
 
 #define KILN_NAME(id, text) constexpr char id[] = text;
@@ -137,8 +138,9 @@ OutputVector elu(const NodeContext& ctx) {
 OutputVector selu(const NodeContext& ctx) {
     const Output x = ctx.input(0);
     const ElementType t = x.element_type();
-    return {ctx.op("Selu", {x, scalar_of(ctx, t, ctx.attr_float("alpha", 1.67326319217681884765625f)),
-                            scalar_of(ctx, t, ctx.attr_float("gamma", 1.05070102214813232421875f))})};
+    return {
+        ctx.op("Selu", {x, scalar_of(ctx, t, ctx.attr_float("alpha", 1.67326319217681884765625f)),
+                        scalar_of(ctx, t, ctx.attr_float("gamma", 1.05070102214813232421875f))})};
 }
 
 OutputVector hard_sigmoid(const NodeContext& ctx) {
@@ -233,7 +235,6 @@ OutputVector variadic(const NodeContext& ctx) {
     for (size_t i = 1; i < ins.size(); ++i) acc = ctx.op(kType, {acc, ins[i]}, kNumpy);
     return {acc};
 }
-
 
 OutputVector mean(const NodeContext& ctx) {
     const Output sum = variadic<kAdd>(ctx)[0];
