@@ -178,6 +178,12 @@ TEST(NnPool, ShapeInference) {
     a.set("rounding_type", std::string("ceil"));
     EXPECT_EQ(infer1("MaxPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
     EXPECT_EQ(infer1("AvgPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
+    // ceil_torch drops the window that would start in the end padding.
+    Attributes t{{"kernel", Ints{2}}, {"strides", Ints{2}}, {"pads_begin", Ints{0}},
+                 {"pads_end", Ints{1}}, {"rounding_type", std::string("ceil")}};
+    EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 3}));
+    t.set("rounding_type", std::string("ceil_torch"));
+    EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 2}));
     a.set("auto_pad", std::string("same_lower"));
     a.set("strides", Ints{1, 1});
     EXPECT_EQ(infer1("AvgPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 5, 5}));

@@ -39,10 +39,13 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
     w.pads_end = spatial_attr(node, "pads_end", n, 0);
     w.auto_pad = read_auto_pad(node);
     if (with_rounding) {
-        const std::string r = node.attrs().get_string("rounding_type", "floor");
-        node_check(node, r == "floor" || r == "ceil" || r == "FLOOR" || r == "CEIL",
+        std::string r = node.attrs().get_string("rounding_type", "floor");
+        std::transform(r.begin(), r.end(), r.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        node_check(node, r == "floor" || r == "ceil" || r == "ceil_torch",
                    "unknown rounding_type '", r, "'");
-        w.ceil_mode = r == "ceil" || r == "CEIL";
+        w.ceil_mode = r != "floor";
+        w.ceil_torch = r == "ceil_torch";
     }
     for (size_t i = 0; i < n; ++i) {
         node_check(node, w.kernel[i] > 0, "kernel extents must be positive");
@@ -77,7 +80,10 @@ int64_t window_output_dim(const Node& node, Window& w, size_t i, int64_t in) {
     node_check(node, padded >= k, "padded input extent ", padded, " on spatial axis ", i,
                " is smaller than the (dilated) kernel extent ", k);
     const int64_t span = padded - k;
-    return (w.ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    int64_t out = (w.ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    // ceil_torch drops a last window that would start past the input and its leading padding.
+    if (w.ceil_torch && out > 1 && (out - 1) * s >= in + w.pads_begin[i]) --out;
+    return out;
 }
 
 std::vector<Dimension> window_output_dims(const Node& node, Window& w, const PartialShape& data,
