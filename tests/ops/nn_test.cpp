@@ -206,6 +206,11 @@ TEST(NnPool, MaxPoolValuesAndIndices) {
     r = run("MaxPool", {f32({-3, -1, -2}, {1, 1, 3})}, p);
     expect_values(r[0], {-1, -1, -1});
     expect_values(r[1], {1, 1, 1});
+    // An empty input whose padding alone fills the window.
+    Attributes e{{"kernel", Ints{2}}, {"pads_begin", Ints{1}}, {"pads_end", Ints{1}}};
+    r = run("MaxPool", {f32({}, {1, 1, 0})}, e);
+    EXPECT_EQ(r[0].shape(), (Shape{1, 1, 1}));
+    expect_values(r[1], {0});
 }
 
 TEST(NnPool, AvgPoolExcludePad) {

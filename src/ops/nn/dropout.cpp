@@ -15,6 +15,10 @@ void infer_dropout(ShapeContext& ctx) {
         ctx.check(!s.rank_is_static() || s.size() == 0 || (s.size() == 1 && s[0] == Dimension(1)),
                   "input ", i, " must be a scalar, got ", to_string(s));
     }
+    ctx.check(is_float(ctx.input_type(1)) || ctx.input_type(1) == ElementType::dynamic,
+              "ratio must be floating-point");
+    ctx.check(ctx.input_type(2) == ElementType::boolean || ctx.input_type(2) == ElementType::dynamic,
+              "training_mode must be boolean");
     ctx.set_output(0, ctx.input_type(0), ctx.input_shape(0));
     ctx.set_output(1, ElementType::boolean, ctx.input_shape(0));
 }
