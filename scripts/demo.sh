@@ -9,7 +9,8 @@ PYTHON=/usr/bin/python3
 DEMO_DIR="$BUILD_DIR/demo"
 SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 
-heading() { printf '\n\033[1m== %s ==\033[0m\n' "$*"; }
+if [ -t 1 ]; then BOLD=$'\033[1m' PLAIN=$'\033[0m'; else BOLD= PLAIN=; fi
+heading() { printf '\n%s== %s ==%s\n' "$BOLD" "$*" "$PLAIN"; }
 step() { printf '$ %s\n' "$*"; "$@"; }
 
 [ -x "$KILN" ] || { echo "demo: $KILN not found; build first (make build)" >&2; exit 1; }

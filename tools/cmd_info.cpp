@@ -45,14 +45,15 @@ void collect(const Model& model, Stats& stats) {
     }
 }
 
-void print_ports(const char* heading, const OutputVector& ports) {
+void print_ports(const char* heading, const OutputVector& ports,
+                 const std::vector<std::string>& names) {
     std::cout << heading << " (" << ports.size() << "):\n";
     size_t width = 4;
-    for (const auto& p : ports) width = std::max(width, p.any_name().size());
-    for (const auto& p : ports) {
-        std::cout << "  " << std::left << std::setw(static_cast<int>(width)) << p.any_name()
-                  << "  " << std::setw(8) << to_string(p.element_type())
-                  << to_string(p.partial_shape()) << "\n";
+    for (const auto& n : names) width = std::max(width, n.size());
+    for (size_t i = 0; i < ports.size(); ++i) {
+        std::cout << "  " << std::left << std::setw(static_cast<int>(width)) << names[i] << "  "
+                  << std::setw(8) << to_string(ports[i].element_type())
+                  << to_string(ports[i].partial_shape()) << "\n";
     }
 }
 
@@ -63,8 +64,12 @@ void run_info(const std::string& path) {
 
     std::cout << "Model: " << path << " (" << (ext == ".xml" ? "Kiln IR" : "ONNX")
               << "), name '" << model->name() << "'\n\n";
-    print_ports("Inputs", model->inputs());
-    print_ports("Outputs", model->outputs());
+    std::vector<std::string> input_names, output_names;
+    for (const auto& in : model->inputs()) input_names.push_back(in.any_name());
+    for (size_t i = 0; i < model->results().size(); ++i)
+        output_names.push_back(output_name(*model, i));
+    print_ports("Inputs", model->inputs(), input_names);
+    print_ports("Outputs", model->outputs(), output_names);
 
     Stats stats;
     collect(*model, stats);
@@ -73,7 +78,7 @@ void run_info(const std::string& path) {
     std::stable_sort(ops.begin(), ops.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     std::cout << "\nOperations (" << stats.nodes << " nodes";
-    if (stats.subgraphs) std::cout << ", including " << stats.subgraphs << " sub-graphs";
+    if (stats.subgraphs) std::cout << " in the main graph and " << stats.subgraphs << " sub-graphs";
     std::cout << "):\n";
     size_t width = 4;
     for (const auto& [type, n] : ops) width = std::max(width, type.size());

@@ -1,6 +1,8 @@
 // kiln run: run a model on input tensors read from files and write its outputs.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -107,13 +109,23 @@ std::string compare(const Tensor& actual, const Tensor& expected, double rtol, d
                                       actual.byte_size()) == 0;
         return same ? "" : "packed data differs";
     }
+    if (is_integral(t)) {
+        // Exact, and without going through double (which cannot hold every int64).
+        for (int64_t i = 0; i < actual.size(); ++i) {
+            const bool same = t == ElementType::u64
+                                  ? actual.data<uint64_t>()[i] == expected.data<uint64_t>()[i]
+                                  : actual.value_as_int(i) == expected.value_as_int(i);
+            if (!same) return str_cat("element ", i, " differs");
+        }
+        return "";
+    }
     int64_t worst = -1;
     for (int64_t i = 0; i < actual.size(); ++i) {
         const double a = actual.value_as_double(i), e = expected.value_as_double(i);
-        if (std::isnan(a) && std::isnan(e)) continue;
-        if (a == e) continue;  // equal infinities
-        const double diff = std::fabs(a - e);
-        if (!(diff <= max_diff)) max_diff = diff;
+        const bool a_nan = std::isnan(a), e_nan = std::isnan(e);
+        if ((a_nan && e_nan) || a == e) continue;  // a == e also covers equal infinities
+        const double diff = a_nan || e_nan ? HUGE_VAL : std::fabs(a - e);
+        max_diff = std::max(max_diff, diff);
         if (!(diff <= atol + rtol * std::fabs(e)) && worst < 0) worst = i;
     }
     if (worst >= 0)
@@ -132,7 +144,7 @@ void run_model(const RunOptions& opt) {
 
     CompiledModel compiled = core.compile_model(model, opt.device);
     InferRequest request = compiled.create_infer_request();
-    std::cout << "Inputs:\n";
+    std::vector<std::string> input_lines;
     for (const auto& [index, file] : files) {
         const std::string name = model->parameters()[index]->output(0).any_name();
         const Tensor t = load_tensor_file(file);
@@ -141,8 +153,10 @@ void run_model(const RunOptions& opt) {
         } catch (const Error& e) {
             KILN_THROW(file, ": ", e.what());
         }
-        std::cout << "  " << name << " <- " << file << ": " << summarize(t) << "\n";
+        input_lines.push_back("  " + name + " <- " + file + ": " + summarize(t));
     }
+    std::cout << "Inputs:\n";
+    for (const auto& line : input_lines) std::cout << line << "\n";
 
     const auto start = std::chrono::steady_clock::now();
     request.infer();
@@ -156,13 +170,18 @@ void run_model(const RunOptions& opt) {
     std::vector<std::string> mismatches;
     const OutputVector outputs = model->outputs();
     for (size_t i = 0; i < outputs.size(); ++i) {
-        const std::string name = outputs[i].any_name();
+        const std::string name = output_name(*model, i);
         const Tensor t = request.get_output_tensor(i);
         std::cout << "  " << name << ": " << summarize(t);
         if (!opt.output_dir.empty()) {
             const fs::path p =
                 fs::path(opt.output_dir) / ("output_" + std::to_string(i) + extension(format));
-            save_tensor_file(t, p.string(), format, name);
+            try {
+                save_tensor_file(t, p.string(), format, name);
+            } catch (const Error& e) {
+                KILN_THROW("output ", i, " '", name, "': ", e.what(),
+                           format == TensorFormat::npy ? " (--format pb can hold it)" : "");
+            }
             std::cout << " -> " << p.string();
         }
         std::cout << "\n";
@@ -182,7 +201,9 @@ void run_model(const RunOptions& opt) {
             }
         }
     }
-    std::cout << "Inference: " << ms << " ms on " << opt.device << "\n";
+    char took[64];
+    std::snprintf(took, sizeof took, "%.3f ms", ms);
+    std::cout << "Inference: " << took << " on " << opt.device << "\n";
     std::cout.flush();
     KILN_CHECK(mismatches.empty(), mismatches.size(), " of ", outputs.size(),
                " outputs differ from the expected values (rtol ", opt.rtol, ", atol ", opt.atol,

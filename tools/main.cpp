@@ -1,4 +1,5 @@
 // kiln: inspect, convert and run models from the command line.
+#include <cstdio>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -8,12 +9,30 @@
 
 namespace {
 
-// Errors are reported on one line so that scripts can show or grep them.
+// Errors are reported on one line so that scripts can show or grep them. Names read from a
+// corrupt file may hold control characters: they are escaped, not printed.
 std::string one_line(std::string msg) {
     while (!msg.empty() && (msg.back() == '\n' || msg.back() == ' ')) msg.pop_back();
-    for (char& c : msg)
-        if (c == '\n' || c == '\r') c = ' ';
-    return msg;
+    std::string out;
+    for (size_t i = 0; i < msg.size(); ++i) {
+        const char c = msg[i];
+        const auto u = static_cast<unsigned char>(c);
+        // Unicode line breaks in UTF-8: NEL, LINE SEPARATOR, PARAGRAPH SEPARATOR.
+        if (msg.compare(i, 2, "\xc2\x85") == 0 || msg.compare(i, 3, "\xe2\x80\xa8") == 0 ||
+            msg.compare(i, 3, "\xe2\x80\xa9") == 0) {
+            out += '?';
+            i += u == 0xc2 ? 1 : 2;
+        } else if (c == '\n' || c == '\r' || c == '\t') {
+            out += ' ';
+        } else if (u < 0x20 || u == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", u);
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    return out;
 }
 
 int report(const std::string& msg) {

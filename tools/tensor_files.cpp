@@ -51,10 +51,11 @@ Tensor load_tensor_file(const std::string& path) {
                "' does not exist");
     const std::string ext = lower_extension(path);
     if (ext == ".npy" || (ext != ".pb" && starts_with_npy_magic(path))) return read_npy(path);
+    if (ext == ".pb") return read_onnx_tensor(path);
     try {
         return read_onnx_tensor(path);
     } catch (const Error& e) {
-        KILN_THROW("cannot read tensor file '", path, "' (.pb TensorProto or .npy): ", e.what());
+        KILN_THROW(e.what(), " (expected a .npy file or an ONNX TensorProto)");
     }
 }
 
@@ -65,6 +66,15 @@ void save_tensor_file(const Tensor& t, const std::string& path, TensorFormat for
     } else {
         write_onnx_tensor(t, path, name);
     }
+}
+
+std::string output_name(const Model& model, size_t i) {
+    const auto& result = model.results().at(i);
+    const Output port = result->input(0);
+    // A graph output that is also another tensor (an input passed through) has several names;
+    // the Result node is named after the graph output.
+    if (port.names().count(result->name())) return result->name();
+    return port.any_name();
 }
 
 const char* extension(TensorFormat format) { return format == TensorFormat::npy ? ".npy" : ".pb"; }

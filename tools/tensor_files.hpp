@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kiln/model.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln::tools {
@@ -16,6 +17,9 @@ Tensor load_tensor_file(const std::string& path);
 void save_tensor_file(const Tensor& t, const std::string& path, TensorFormat format,
                       const std::string& name = "");
 const char* extension(TensorFormat format);  // ".pb" or ".npy"
+
+/// The name users know output i by: the ONNX graph output name where the frontend kept it.
+std::string output_name(const Model& model, size_t i);
 
 /// "f32[1,10] [0.1, 0.2, ... ]": the type, shape and the first `max_values` values.
 std::string summarize(const Tensor& t, size_t max_values = 6);

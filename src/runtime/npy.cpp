@@ -221,10 +221,10 @@ Tensor parse_npy(const std::string& bytes, const std::string& what) {
                    ": shape ", to_string(header.shape), " is too large");
     }
     for (int64_t d : header.shape) {
-        if (d == 0) {
-            count = 0;
-            break;
-        }
+        if (d == 0) count = 0;
+    }
+    for (int64_t d : header.shape) {
+        if (count == 0) break;
         KILN_CHECK(count <= available / item / static_cast<size_t>(d), what,
                    ": truncated data: shape ", to_string(header.shape), " of ", header.descr,
                    " needs more than the ", available, " bytes present");

@@ -9,15 +9,16 @@
 namespace kiln::e2e {
 namespace {
 
-const std::string kAbsDir = std::string(kTestData) + "/node/test_abs";
-const std::string kAbsModel = kAbsDir + "/model.onnx";
-const std::string kAbsData = kAbsDir + "/test_data_set_0";
+// Identity keeps these tests independent of which operator families are built in.
+const std::string kIdDir = std::string(kTestData) + "/node/test_identity";
+const std::string kIdModel = kIdDir + "/model.onnx";
+const std::string kIdData = kIdDir + "/test_data_set_0";
 
 using CliErrors = CliTest;
 
 TEST_F(CliErrors, MissingModelFile) {
     expect_clean_error(kiln("info " + quote(dir_ / "nope.onnx")), "does not exist");
-    expect_clean_error(kiln("run " + quote(dir_ / "nope.xml") + " --input-dir " + quote(kAbsData)),
+    expect_clean_error(kiln("run " + quote(dir_ / "nope.xml") + " --input-dir " + quote(kIdData)),
                        "does not exist");
 }
 
@@ -27,15 +28,18 @@ TEST_F(CliErrors, UnknownModelFormat) {
 }
 
 TEST_F(CliErrors, TruncatedOnnx) {
-    const std::string bytes = read_text(kAbsModel);
-    ASSERT_GT(bytes.size(), 40u);
-    for (size_t keep : {size_t{1}, size_t{7}, bytes.size() / 3, bytes.size() / 2,
-                        bytes.size() - 3, bytes.size() - 1}) {
-        write_text(dir_ / "model.onnx", bytes.substr(0, keep));
-        SCOPED_TRACE("kept " + std::to_string(keep) + " of " + std::to_string(bytes.size()));
-        expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")));
-        expect_clean_error(
-            kiln("run " + quote(dir_ / "model.onnx") + " --input-dir " + quote(kAbsData)));
+    for (const std::string& source : {kIdModel, std::string(kTestData) + "/node/test_abs/model.onnx"}) {
+        const std::string bytes = read_text(source);
+        ASSERT_GT(bytes.size(), 40u);
+        for (size_t keep : {size_t{1}, size_t{7}, bytes.size() / 3, bytes.size() / 2,
+                            bytes.size() - 3, bytes.size() - 1}) {
+            write_text(dir_ / "model.onnx", bytes.substr(0, keep));
+            SCOPED_TRACE(source + ": kept " + std::to_string(keep) + " of " +
+                         std::to_string(bytes.size()));
+            expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")));
+            expect_clean_error(
+                kiln("run " + quote(dir_ / "model.onnx") + " --input-dir " + quote(kIdData)));
+        }
     }
 }
 
@@ -101,6 +105,8 @@ TEST_F(CliErrors, MissingExternalDataFile) {
     const CliResult r = kiln("run " + quote(dir_ / "model.onnx") + " --input x=" +
                              quote(dir_ / "x.npy") + " -o " + quote(dir_ / "out") +
                              " --format npy");
+    if (r.err.find("unsupported operator") != std::string::npos)
+        GTEST_SKIP() << "Add is not built in: " << r.err;
     ASSERT_EQ(r.code, 0) << r.err;
     const Tensor y = read_npy((dir_ / "out" / "output_0.npy").string());
     ASSERT_EQ(y.shape(), Shape{2});
@@ -112,65 +118,103 @@ TEST_F(CliErrors, MissingExternalDataFile) {
     expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")));
 }
 
+// y = Relu(x) in the given opset, but the graph declares `output` as its output.
+void write_relu_model(const fs::path& path, int opset_version, const std::string& output) {
+    onnx::ModelProto model;
+    model.set_ir_version(7);
+    auto* opset = model.add_opset_import();
+    opset->set_domain("");
+    opset->set_version(opset_version);
+    auto* graph = model.mutable_graph();
+    graph->set_name("relu");
+    auto add_value = [](onnx::ValueInfoProto* v, const std::string& name) {
+        v->set_name(name);
+        auto* t = v->mutable_type()->mutable_tensor_type();
+        t->set_elem_type(onnx::TensorProto::FLOAT);
+        t->mutable_shape()->add_dim()->set_dim_value(2);
+    };
+    add_value(graph->add_input(), "x");
+    add_value(graph->add_output(), output);
+    auto* node = graph->add_node();
+    node->set_op_type("Relu");
+    node->add_input("x");
+    node->add_output("y");
+    std::ofstream f(path, std::ios::binary);
+    ASSERT_TRUE(model.SerializeToOstream(&f));
+}
+
+TEST_F(CliErrors, ControlCharactersInNamesAreEscaped) {
+    write_relu_model(dir_ / "model.onnx", 13, "y\x0bz\n");
+    const CliResult r = kiln("info " + quote(dir_ / "model.onnx"));
+    expect_clean_error(r, "y\\x0bz");
+}
+
+// libonnx's version converter (run for opsets < 13) dereferences null on a graph output that no
+// node produces; the ONNX frontend must reject such graphs before converting them.
+TEST_F(CliErrors, UnproducedGraphOutputInOldOpset) {
+    write_relu_model(dir_ / "model.onnx", 10, "not_y");
+    expect_clean_error(kiln("info " + quote(dir_ / "model.onnx")), "not_y");
+}
+
 TEST_F(CliErrors, WrongInputName) {
-    write_npy(read_onnx_tensor(kAbsData + "/input_0.pb"), (dir_ / "x.npy").string());
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input bogus=" + quote(dir_ / "x.npy")),
+    write_npy(read_onnx_tensor(kIdData + "/input_0.pb"), (dir_ / "x.npy").string());
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input bogus=" + quote(dir_ / "x.npy")),
                        "bogus");
 }
 
 TEST_F(CliErrors, WrongInputShape) {
     write_npy(Tensor(ElementType::f32, {2, 2}), (dir_ / "x.npy").string());
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "x.npy")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "x.npy")),
                        "shape");
 }
 
 TEST_F(CliErrors, WrongInputElementType) {
-    write_npy(Tensor(ElementType::i32, {3, 4, 5}), (dir_ / "x.npy").string());
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "x.npy")),
+    write_npy(Tensor(ElementType::i32, {1, 1, 2, 2}), (dir_ / "x.npy").string());
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "x.npy")),
                        "element type");
-    write_onnx_tensor(Tensor(ElementType::f64, {3, 4, 5}), (dir_ / "x.pb").string());
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "x.pb")),
+    write_onnx_tensor(Tensor(ElementType::f64, {1, 1, 2, 2}), (dir_ / "x.pb").string());
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "x.pb")),
                        "element type");
 }
 
 TEST_F(CliErrors, MissingInputFiles) {
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "no.npy")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "no.npy")),
                        "does not exist");
     fs::create_directories(dir_ / "empty");
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input-dir " + quote(dir_ / "empty")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(dir_ / "empty")),
                        "input_0.pb");
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input-dir " + quote(dir_ / "nodir")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(dir_ / "nodir")),
                        "does not exist");
-    expect_clean_error(kiln("run " + quote(kAbsModel)), "no data for input");
+    expect_clean_error(kiln("run " + quote(kIdModel)), "no data for input");
 }
 
 TEST_F(CliErrors, CorruptInputFiles) {
     write_text(dir_ / "garbage.npy", "definitely not numpy");
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "garbage.npy")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "garbage.npy")),
                        "garbage.npy");
-    const std::string good = serialize_npy(Tensor(ElementType::f32, {3, 4, 5}));
+    const std::string good = serialize_npy(Tensor(ElementType::f32, {1, 1, 2, 2}));
     write_text(dir_ / "short.npy", good.substr(0, good.size() - 5));
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "short.npy")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "short.npy")),
                        "truncated");
-    std::string fortran = good;
-    fortran.replace(fortran.find("False"), 5, "True ");
+    const size_t at = good.find("False");
+    const std::string fortran = good.substr(0, at) + "True " + good.substr(at + 5);
     write_text(dir_ / "fortran.npy", fortran);
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "fortran.npy")),
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "fortran.npy")),
                        "Fortran");
-    const std::string pb = read_text(kAbsData + "/input_0.pb");
+    const std::string pb = read_text(kIdData + "/input_0.pb");
     write_text(dir_ / "short.pb", pb.substr(0, pb.size() / 2));
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "short.pb")));
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "short.pb")));
 }
 
 TEST_F(CliErrors, BadDeviceAndOutputs) {
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input-dir " + quote(kAbsData) +
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
                             " -d NPU9000"),
                        "NPU9000");
-    expect_clean_error(kiln("convert " + quote(kAbsModel) + " -o " + quote(dir_ / "model.txt")),
+    expect_clean_error(kiln("convert " + quote(kIdModel) + " -o " + quote(dir_ / "model.txt")),
                        ".xml");
     // An output directory that cannot be created (a file is in the way).
     write_text(dir_ / "blocker", "");
-    expect_clean_error(kiln("run " + quote(kAbsModel) + " --input-dir " + quote(kAbsData) +
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
                             " -o " + quote(dir_ / "blocker" / "out")));
 }
 

@@ -79,9 +79,10 @@ protected:
         EXPECT_EQ(r.err.rfind("kiln: error: ", 0), 0u) << "stderr: " << r.err;
         ASSERT_FALSE(r.err.empty());
         EXPECT_EQ(r.err.find('\n'), r.err.size() - 1) << "not one line: " << r.err;
-        if (!must_contain.empty())
+        if (!must_contain.empty()) {
             EXPECT_NE(r.err.find(must_contain), std::string::npos)
                 << "expected '" << must_contain << "' in: " << r.err;
+        }
     }
 
     fs::path dir_;

@@ -9,9 +9,10 @@
 namespace kiln::e2e {
 namespace {
 
-const std::string kAbsDir = std::string(kTestData) + "/node/test_abs";
-const std::string kAbsModel = kAbsDir + "/model.onnx";
-const std::string kAbsData = kAbsDir + "/test_data_set_0";
+// Identity keeps these tests independent of which operator families are built in.
+const std::string kIdDir = std::string(kTestData) + "/node/test_identity";
+const std::string kIdModel = kIdDir + "/model.onnx";
+const std::string kIdData = kIdDir + "/test_data_set_0";
 
 using CliHelp = CliTest;
 
@@ -45,61 +46,89 @@ TEST_F(CliHelp, UsageErrorsExitWithTwo) {
     EXPECT_EQ(kiln("").code, 2);
     EXPECT_EQ(kiln("frobnicate").code, 2);
     EXPECT_EQ(kiln("info").code, 2);  // model missing
-    EXPECT_EQ(kiln("info --no-such-flag " + quote(kAbsModel)).code, 2);
-    EXPECT_EQ(kiln("run " + quote(kAbsModel) + " --format csv").code, 2);
+    EXPECT_EQ(kiln("info --no-such-flag " + quote(kIdModel)).code, 2);
+    EXPECT_EQ(kiln("run " + quote(kIdModel) + " --format csv").code, 2);
 }
 
 using CliRun = CliTest;
 
 TEST_F(CliRun, InfoShowsPortsAndOps) {
-    const CliResult r = kiln("info " + quote(kAbsModel));
+    const CliResult r = kiln("info " + quote(kIdModel));
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_NE(r.out.find("Inputs (1)"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("[3,4,5]"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("Abs"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("[1,1,2,2]"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Parameter"), std::string::npos) << r.out;
     EXPECT_NE(r.out.find("Parameters:"), std::string::npos) << r.out;
 }
 
 TEST_F(CliRun, RunsOnnxTestDataAndChecksIt) {
-    const CliResult r = kiln("run " + quote(kAbsModel) + " --input-dir " + quote(kAbsData) +
-                             " --expected-dir " + quote(kAbsData) + " -o " + quote(dir_ / "out"));
+    const CliResult r = kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
+                             " --expected-dir " + quote(kIdData) + " -o " + quote(dir_ / "out"));
     ASSERT_EQ(r.code, 0) << r.err << r.out;
     EXPECT_NE(r.out.find("matches"), std::string::npos) << r.out;
     const Tensor written = read_onnx_tensor((dir_ / "out" / "output_0.pb").string());
-    EXPECT_TRUE(written.identical(read_onnx_tensor(kAbsData + "/output_0.pb")));
+    EXPECT_TRUE(written.identical(read_onnx_tensor(kIdData + "/output_0.pb")));
 }
 
 TEST_F(CliRun, NpyInputsAndOutputs) {
-    write_npy(read_onnx_tensor(kAbsData + "/input_0.pb"), (dir_ / "x.npy").string());
-    const CliResult r = kiln("run " + quote(kAbsModel) + " --input x=" + quote(dir_ / "x.npy") +
+    write_npy(read_onnx_tensor(kIdData + "/input_0.pb"), (dir_ / "x.npy").string());
+    const CliResult r = kiln("run " + quote(kIdModel) + " --input x=" + quote(dir_ / "x.npy") +
                              " -o " + quote(dir_ / "out") + " --format npy");
     ASSERT_EQ(r.code, 0) << r.err;
     const Tensor y = read_npy((dir_ / "out" / "output_0.npy").string());
-    EXPECT_TRUE(y.identical(read_onnx_tensor(kAbsData + "/output_0.pb")));
+    EXPECT_TRUE(y.identical(read_onnx_tensor(kIdData + "/output_0.pb")));
 }
 
 TEST_F(CliRun, MismatchWithExpectedFails) {
     fs::create_directories(dir_ / "expected");
-    Tensor wrong = read_onnx_tensor(kAbsData + "/output_0.pb").clone();
-    wrong.data<float>()[7] += 1.0f;
+    Tensor wrong = read_onnx_tensor(kIdData + "/output_0.pb").clone();
+    wrong.data<float>()[3] += 1.0f;
     write_npy(wrong, (dir_ / "expected" / "output_0.npy").string());
-    const CliResult r = kiln("run " + quote(kAbsModel) + " --input-dir " + quote(kAbsData) +
+    const CliResult r = kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
                              " --expected-dir " + quote(dir_ / "expected"));
     expect_clean_error(r, "differ");
-    EXPECT_NE(r.out.find("element 7"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("element 3"), std::string::npos) << r.out;
 }
 
 TEST_F(CliRun, ConvertThenRunTheIr) {
-    const CliResult c = kiln("convert " + quote(kAbsModel) + " -o " + quote(dir_ / "ir/abs.xml"));
+    const CliResult c = kiln("convert " + quote(kIdModel) + " -o " + quote(dir_ / "ir/id.xml"));
     if (c.code != 0 && c.err.find("not available") != std::string::npos)
         GTEST_SKIP() << "IR writer not available in this build: " << c.err;
     ASSERT_EQ(c.code, 0) << c.err;
-    EXPECT_TRUE(fs::exists(dir_ / "ir/abs.xml"));
-    EXPECT_TRUE(fs::exists(dir_ / "ir/abs.bin"));
-    EXPECT_EQ(kiln("info " + quote(dir_ / "ir/abs.xml")).code, 0);
-    const CliResult r = kiln("run " + quote(dir_ / "ir/abs.xml") + " --input-dir " +
-                             quote(kAbsData) + " --expected-dir " + quote(kAbsData));
+    EXPECT_TRUE(fs::exists(dir_ / "ir/id.xml"));
+    EXPECT_TRUE(fs::exists(dir_ / "ir/id.bin"));
+    EXPECT_EQ(kiln("info " + quote(dir_ / "ir/id.xml")).code, 0);
+    const CliResult r = kiln("run " + quote(dir_ / "ir/id.xml") + " --input-dir " +
+                             quote(kIdData) + " --expected-dir " + quote(kIdData));
     EXPECT_EQ(r.code, 0) << r.err << r.out;
+}
+
+TEST_F(CliRun, CompressToFp16KeepsResultsClose) {
+    const std::string conv = std::string(kTestData) + "/pytorch-converted/test_Conv2d";
+    const fs::path xml = dir_ / "conv.xml";
+    const CliResult c =
+        kiln("convert " + quote(conv + "/model.onnx") + " -o " + quote(xml) + " --compress-to-fp16");
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.out.find("float16"), std::string::npos) << c.out;
+    const CliResult info = kiln("info " + quote(xml));
+    ASSERT_EQ(info.code, 0) << info.err;
+    EXPECT_NE(info.out.find("Convert"), std::string::npos) << info.out;
+    const std::string data = quote(conv + "/test_data_set_0");
+    const CliResult r = kiln("run " + quote(xml) + " --input-dir " + data + " --expected-dir " +
+                             data + " --rtol 1e-2 --atol 1e-2");
+    EXPECT_EQ(r.code, 0) << r.err << r.out;
+}
+
+TEST_F(CliRun, ConvertWritesBesideTheWorkingDirectoryByDefault) {
+    const std::string cmd = "cd " + quote(dir_) + " && " + quote(kiln_path()) + " convert " +
+                            quote(kIdModel) + " >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_TRUE(fs::exists(dir_ / "model.xml"));
+    EXPECT_TRUE(fs::exists(dir_ / "model.bin"));
+    // Converting an IR onto itself is refused rather than clobbering the mapped weights.
+    expect_clean_error(kiln("convert " + quote(dir_ / "model.xml") + " -o " +
+                            quote(dir_ / "model.xml")),
+                       "overwrite");
 }
 
 }  // namespace

@@ -62,7 +62,7 @@ TEST(Npy, WritesTheHeaderNumPyWrites) {
     EXPECT_EQ(b.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
     const size_t header_len = static_cast<unsigned char>(b[8]) | (static_cast<unsigned char>(b[9]) << 8);
     EXPECT_EQ((10 + header_len) % 64, 0u);
-    EXPECT_EQ(b.substr(10, 58), "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }");
+    EXPECT_EQ(b.find("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"), 10u);
     EXPECT_EQ(b[10 + header_len - 1], '\n');
     EXPECT_EQ(b.size(), 10 + header_len + 24);
     EXPECT_NE(serialize_npy(Tensor(ElementType::i8, {4})).find("'shape': (4,)"), std::string::npos);

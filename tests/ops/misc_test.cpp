@@ -103,3 +103,14 @@ TEST(MiscEval, TfIdfBigramsAndMel) {
     auto mel = make_node("MelWeightMatrix", {c(8), c(16), c(8192), f(0), f(4096)});
     EXPECT_EQ(to_string(mel->output_shape(0)), "[9,8]");
 }
+
+TEST(MiscEval, HannWindow) {
+    auto size = make_constant(Tensor::scalar<int64_t>(4))->output(0);
+    auto n = make_node("HannWindow", {size}, {{"periodic", true}});
+    EXPECT_EQ(to_string(n->output_shape(0)), "[4]");
+    Tensor y = run_node(n, {}, {})[0];
+    const float expected[] = {0.f, 0.5f, 1.f, 0.5f};
+    for (int i = 0; i < 4; ++i) EXPECT_NEAR(y.data<float>()[i], expected[i], 1e-6);
+    EXPECT_THROW(make_node("HannWindow", {make_constant(Tensor::scalar<int64_t>(-1))->output(0)}),
+                 Error);
+}

@@ -15,89 +15,12 @@
 
 #include "core/dispatch.hpp"
 #include "core/op_def.hpp"
+#include "ops/control/rnn_engine.hpp"
 
 namespace kiln {
 namespace {
 
-enum class Cell { rnn, gru, lstm };
-
-int64_t gate_count(Cell c) { return c == Cell::rnn ? 1 : c == Cell::gru ? 3 : 4; }
-
-struct Activation {
-    std::string name;
-    double alpha = 0, beta = 0;
-
-    double operator()(double x) const {
-        if (name == "sigmoid") return 1.0 / (1.0 + std::exp(-x));
-        if (name == "tanh") return std::tanh(x);
-        if (name == "relu") return x > 0 ? x : 0.0;
-        if (name == "affine") return alpha * x + beta;
-        if (name == "leakyrelu") return x >= 0 ? x : alpha * x;
-        if (name == "thresholdedrelu") return x > alpha ? x : 0.0;
-        if (name == "scaledtanh") return alpha * std::tanh(beta * x);
-        if (name == "hardsigmoid") return std::max(0.0, std::min(1.0, alpha * x + beta));
-        if (name == "elu") return x >= 0 ? x : alpha * (std::exp(x) - 1.0);
-        if (name == "softsign") return x / (1.0 + std::fabs(x));
-        if (name == "softplus") return std::log1p(std::exp(-std::fabs(x))) + std::max(x, 0.0);
-        return x;
-    }
-};
-
-std::string lower(std::string s) {
-    for (auto& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    return s;
-}
-
-// Resolves the activation list: defaults per cell, alpha/beta consumed in order by the
-// functions that take them, ONNX defaults otherwise.
-std::vector<Activation> activations(const Node& n, Cell cell, int64_t dirs) {
-    auto names = n.attrs().has("activations") ? n.attrs().get_strings("activations")
-                                               : std::vector<std::string>{};
-    std::vector<std::string> dflt;
-    if (cell == Cell::rnn) dflt = {"Tanh"};
-    if (cell == Cell::gru) dflt = {"Sigmoid", "Tanh"};
-    if (cell == Cell::lstm) dflt = {"Sigmoid", "Tanh", "Tanh"};
-    const size_t per_dir = dflt.size();
-    if (names.empty()) names = dflt;
-    if (names.size() == per_dir && dirs == 2) {
-        auto copy = names;
-        names.insert(names.end(), copy.begin(), copy.end());
-    }
-    KILN_CHECK(names.size() == per_dir * static_cast<size_t>(dirs), n.context(), " expects ",
-               per_dir * dirs, " activations, got ", names.size());
-    auto alphas = n.attrs().get_floats("activation_alpha", {});
-    auto betas = n.attrs().get_floats("activation_beta", {});
-    size_t ai = 0, bi = 0;
-    std::vector<Activation> out;
-    for (const auto& raw : names) {
-        Activation a;
-        a.name = lower(raw);
-        static const char* known[] = {"sigmoid",    "tanh",       "relu",  "affine",
-                                      "leakyrelu",  "thresholdedrelu",  "scaledtanh",
-                                      "hardsigmoid", "elu",       "softsign", "softplus"};
-        KILN_CHECK(std::find(std::begin(known), std::end(known), a.name) != std::end(known),
-                   n.context(), " unknown activation '", raw, "'");
-        double da = 1.0, db = 0.0;
-        if (a.name == "leakyrelu") da = 0.01;
-        if (a.name == "hardsigmoid") da = 0.2, db = 0.5;
-        const bool takes_alpha = a.name == "affine" || a.name == "leakyrelu" ||
-                                 a.name == "thresholdedrelu" || a.name == "scaledtanh" ||
-                                 a.name == "hardsigmoid" || a.name == "elu";
-        const bool takes_beta =
-            a.name == "affine" || a.name == "scaledtanh" || a.name == "hardsigmoid";
-        a.alpha = takes_alpha && ai < alphas.size() ? alphas[ai++] : da;
-        a.beta = takes_beta && bi < betas.size() ? betas[bi++] : db;
-        out.push_back(a);
-    }
-    return out;
-}
-
-int64_t direction_count(const Attributes& a, const std::string& context) {
-    const std::string d = a.get_string("direction", "forward");
-    if (d == "forward" || d == "reverse") return 1;
-    if (d == "bidirectional") return 2;
-    throw Error(str_cat(context, " unknown direction '", d, "'"));
-}
+using namespace rnn;
 
 template <Cell C>
 void infer_seq(ShapeContext& ctx) {
@@ -193,79 +116,15 @@ void eval_seq(const Node& n, const TensorVector& in, TensorVector& out, ExecCont
     const bool lbr = n.attrs().get_int("linear_before_reset", 0) != 0;
     const bool input_forget = n.attrs().get_int("input_forget", 0) != 0;
 
-    std::vector<double> Y(static_cast<size_t>(S * dirs * B * H), 0.0);  // [S, dirs, B, H]
-    std::vector<double> Yh(static_cast<size_t>(dirs * B * H)), Yc(Yh.size());
-    auto clipped = [&](double v) { return clip > 0 ? std::max(-clip, std::min(clip, v)) : v; };
-    // Initial states come in [dirs, B, H] (layout 0) or [B, dirs, H] (layout 1).
-    auto state_index = [&](int64_t d, int64_t b) {
-        return layout == 0 ? (d * B + b) * H : (b * dirs + d) * H;
-    };
-    std::vector<double> gx(static_cast<size_t>(G * H)), gh(gx.size());
-    for (int64_t d = 0; d < dirs; ++d) {
-        const bool reverse = reverse_only || d == 1;
-        const Activation* f = &act[static_cast<size_t>(d) * act.size() / dirs];
-        const double* w = &W[static_cast<size_t>(d * G * H * I)];
-        const double* r = &R[static_cast<size_t>(d * G * H * H)];
-        const double* wb = &bias[static_cast<size_t>(d * 2 * G * H)];
-        const double* rb = wb + G * H;
-        for (int64_t b = 0; b < B; ++b) {
-            std::vector<double> h(static_cast<size_t>(H), 0.0), c(h);
-            if (!h0.empty()) std::copy_n(&h0[state_index(d, b)], H, h.begin());
-            if (!c0.empty()) std::copy_n(&c0[state_index(d, b)], H, c.begin());
-            const int64_t len = lens[static_cast<size_t>(b)];
-            for (int64_t s = 0; s < len; ++s) {
-                const int64_t t = reverse ? len - 1 - s : s;
-                const double* x = layout == 0 ? &X[(t * B + b) * I] : &X[(b * S + t) * I];
-                // Input and recurrent contributions of every gate row, biases included.
-                for (int64_t g = 0; g < G * H; ++g) {
-                    double ax = wb[g], ah = rb[g];
-                    for (int64_t i = 0; i < I; ++i) ax += x[i] * w[g * I + i];
-                    for (int64_t j = 0; j < H; ++j) ah += h[j] * r[g * H + j];
-                    gx[g] = ax;
-                    gh[g] = ah;
-                }
-                std::vector<double> hn(static_cast<size_t>(H)), reset(hn.size());
-                if constexpr (C == Cell::gru)
-                    for (int64_t j = 0; j < H; ++j)
-                        reset[j] = f[0](clipped(gx[H + j] + gh[H + j]));
-                for (int64_t k = 0; k < H; ++k) {
-                    if constexpr (C == Cell::rnn) {
-                        hn[k] = f[0](clipped(gx[k] + gh[k]));
-                    } else if constexpr (C == Cell::gru) {
-                        const double z = f[0](clipped(gx[k] + gh[k]));
-                        double hh;
-                        if (lbr) {
-                            hh = gx[2 * H + k] + reset[k] * gh[2 * H + k];
-                        } else {
-                            // The reset gate scales the state before the recurrent product.
-                            hh = gx[2 * H + k] + rb[2 * H + k];
-                            for (int64_t j = 0; j < H; ++j)
-                                hh += reset[j] * h[j] * r[(2 * H + k) * H + j];
-                        }
-                        const double cand = f[1](clipped(hh));
-                        hn[k] = (1 - z) * cand + z * h[k];
-                    } else {
-                        const double* p = peep.empty() ? nullptr : &peep[d * 3 * H];
-                        const double pi = p ? p[k] : 0, po = p ? p[H + k] : 0,
-                                     pf = p ? p[2 * H + k] : 0;
-                        const double ig = f[0](clipped(gx[k] + gh[k] + pi * c[k]));
-                        const double fg = input_forget
-                                              ? 1.0 - ig
-                                              : f[0](clipped(gx[2 * H + k] + gh[2 * H + k] +
-                                                             pf * c[k]));
-                        const double cc = f[1](clipped(gx[3 * H + k] + gh[3 * H + k]));
-                        c[k] = fg * c[k] + ig * cc;
-                        const double og = f[0](clipped(gx[H + k] + gh[H + k] + po * c[k]));
-                        hn[k] = og * f[2](c[k]);
-                    }
-                }
-                h = hn;
-                std::copy_n(h.begin(), H, &Y[((t * dirs + d) * B + b) * H]);
-            }
-            std::copy_n(h.begin(), H, &Yh[state_index(d, b)]);
-            std::copy_n(c.begin(), H, &Yc[state_index(d, b)]);
-        }
-    }
+    RnnProblem p;
+    p.S = S, p.B = B, p.I = I, p.H = H, p.dirs = dirs, p.layout = layout;
+    p.reverse_only = reverse_only, p.lbr = lbr, p.input_forget = input_forget, p.clip = clip;
+    p.act = act;
+    p.X = X, p.W = W, p.R = R, p.bias = bias, p.lens = lens, p.h0 = h0, p.c0 = c0, p.peep = peep;
+    const RnnResult res = run_rnn<C>(p);
+    const auto& Y = res.Y;
+    const auto& Yh = res.Yh;
+    const auto& Yc = res.Yc;
     dispatch_float(n.output_type(0), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
         T* y = out[0].data<T>();

@@ -1,12 +1,16 @@
 // Feature-extraction Kiln ops with ONNX semantics and attribute names (OpenVINO has no
 // equivalents): StringNormalizer (stop-word removal and case change of a [C] or [1, C] string
 // tensor), TfIdfVectorizer (n-gram counts over a pool, TF/IDF/TFIDF weighting) and
-// MelWeightMatrix (triangular mel filter bank, [dft_length/2+1, num_mel_bins]).
+// MelWeightMatrix (triangular mel filter bank, [dft_length/2+1, num_mel_bins]), and the window
+// generators HannWindow / HammingWindow / BlackmanWindow (scalar size -> [size], attributes
+// periodic and output_datatype).
 #include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <numbers>
 #include <set>
+#include <type_traits>
 
 #include "core/dispatch.hpp"
 #include "ops/common/shape_utils.hpp"
@@ -159,19 +163,27 @@ void infer_mel(ShapeContext& ctx) {
     ctx.expect_inputs(5);
     const ElementType t = element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
     ctx.check(is_float(t), "output_datatype must be floating-point");
+    for (size_t i = 0; i < 5; ++i)
+        if (const Tensor* v = ctx.input_value(i)) ctx.check(v->size() == 1, "input ", i, " must be a scalar");
     auto bins = const_ints(ctx, 0), dft = const_ints(ctx, 1);
     Dimension rows, cols;
-    if (dft) rows = (*dft)[0] / 2 + 1;
-    if (bins) cols = (*bins)[0];
+    if (dft) {
+        ctx.check(!dft->empty() && (*dft)[0] > 0, "dft_length must be positive");
+        rows = (*dft)[0] / 2 + 1;
+    }
+    if (bins) {
+        ctx.check(!bins->empty() && (*bins)[0] > 0, "num_mel_bins must be positive");
+        cols = (*bins)[0];
+    }
     ctx.set_output(0, t, PartialShape({rows, cols}));
 }
 
 void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
+    allocate_outputs(node, in, out);  // validates the inputs first
     const int64_t mel = in[0].value_as_int(0), dft = in[1].value_as_int(0);
     const double rate = in[2].value_as_double(0);
     const double lo_hz = in[3].value_as_double(0), hi_hz = in[4].value_as_double(0);
     KILN_CHECK(mel > 0 && dft > 0 && rate > 0, node.context(), " bad MelWeightMatrix inputs");
-    allocate_outputs(node, in, out);
     const int64_t rows = dft / 2 + 1;
     auto to_mel = [](double hz) { return 2595 * std::log10(1 + hz / 700); };
     const double lo = to_mel(lo_hz), step = (to_mel(hi_hz) - lo) / static_cast<double>(mel + 2);
@@ -201,12 +213,47 @@ void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecC
     });
 }
 
+// Generalized cosine windows: a0 - a1 cos(2 pi n / N) + a2 cos(4 pi n / N), N = size for periodic
+// windows and size - 1 for symmetric ones.
+void infer_window(ShapeContext& ctx) {
+    ctx.expect_inputs(1);
+    const ElementType t = element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
+    ctx.check(t != ElementType::string && t != ElementType::boolean, "bad output_datatype");
+    auto size = const_ints(ctx, 0);
+    if (size) ctx.check(size->size() == 1 && (*size)[0] >= 0, "size must be a non-negative scalar");
+    ctx.set_output(0, t, PartialShape({size ? Dimension((*size)[0]) : Dimension()}));
+}
+
+template <int Kind>  // 0 Hann, 1 Hamming, 2 Blackman
+void eval_window(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
+    allocate_outputs(node, in, out);
+    const int64_t size = in[0].value_as_int(0);
+    const bool periodic = node.attrs().get_bool("periodic", true);
+    const double a0 = Kind == 0 ? 0.5 : Kind == 1 ? 25.0 / 46.0 : 0.42;
+    const double a1 = Kind == 0 ? 0.5 : Kind == 1 ? 1.0 - 25.0 / 46.0 : 0.5;
+    const double a2 = Kind == 2 ? 0.08 : 0.0;
+    const double n_div = static_cast<double>(periodic ? size : size - 1);
+    dispatch_numeric(out[0].element_type(), [&](auto tag) {
+        using T = KILN_TYPE_OF(tag);
+        T* y = out[0].data<T>();
+        for (int64_t i = 0; i < size; ++i) {
+            const double ang = 2 * std::numbers::pi * static_cast<double>(i) / n_div;
+            const double v = a0 - a1 * std::cos(ang) + a2 * std::cos(2 * ang);
+            if constexpr (std::is_integral_v<T>) y[i] = static_cast<T>(std::isfinite(v) ? std::trunc(v) : 0);
+            else y[i] = static_cast<T>(static_cast<float>(v));
+        }
+    });
+}
+
 }  // namespace
 
 void register_features(OpRegistry& r) {
     r.add({"StringNormalizer", "kiln", infer_string_normalizer, eval_string_normalizer});
     r.add({"TfIdfVectorizer", "kiln", infer_tfidf, eval_tfidf});
     r.add({"MelWeightMatrix", "kiln", infer_mel, eval_mel});
+    r.add({"HannWindow", "kiln", infer_window, eval_window<0>});
+    r.add({"HammingWindow", "kiln", infer_window, eval_window<1>});
+    r.add({"BlackmanWindow", "kiln", infer_window, eval_window<2>});
 }
 
 }  // namespace kiln

@@ -138,8 +138,11 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
 void infer_stft(ShapeContext& ctx) {
     ctx.expect_inputs(4);
     const ElementType t = ctx.input_type(0);
+    ctx.check(t == ElementType::dynamic || is_float(t), "expects a floating-point signal");
     const PartialShape& s = ctx.input_shape(0);
     ctx.check(!s.rank_is_static() || s.rank() == 1 || s.rank() == 2, "signal must be 1-D or 2-D");
+    const PartialShape& w = ctx.input_shape(1);
+    ctx.check(!w.rank_is_static() || w.rank() == 1, "window must be 1-D");
     const bool transpose = ctx.attrs().get_bool("transpose_frames", false);
     auto fs = const_ints(ctx, 2), st = const_ints(ctx, 3);
     Dimension frames, bins;

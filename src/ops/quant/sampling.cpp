@@ -208,8 +208,11 @@ void eval_roi_align(const Node& node, const TensorVector& in, TensorVector& out,
                 rh = std::max(rh, 1.0);
             }
             const double bh = rh / static_cast<double>(PH), bw = rw / static_cast<double>(PW);
-            const int64_t gh = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(std::min(bh, 1e6)));
-            const int64_t gw = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(std::min(bw, 1e6)));
+            KILN_CHECK(std::isfinite(x0) && std::isfinite(y0) && std::isfinite(bh) &&
+                           std::isfinite(bw),
+                       node.context(), " roi ", r, " is not finite after scaling");
+            const int64_t gh = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(std::clamp(bh, 0.0, 1e6)));
+            const int64_t gw = ratio > 0 ? ratio : static_cast<int64_t>(std::ceil(std::clamp(bw, 0.0, 1e6)));
             const double count = static_cast<double>(std::max<int64_t>(gh * gw, 1));
             for (int64_t c = 0; c < C; ++c) {
                 const T* img = src + (batch[r] * C + c) * H * W;

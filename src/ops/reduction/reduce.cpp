@@ -173,7 +173,11 @@ void reduce_typed(const Tensor& in, const std::vector<int64_t>& axes, Tensor& ou
     for (int64_t o = 0; o < n_out; ++o) {
         Acc a = acc[static_cast<size_t>(o)];
         if constexpr (K == Kind::mean) {
-            if constexpr (std::is_integral_v<Acc>) a = count ? static_cast<Acc>(a / static_cast<Acc>(count)) : Acc(0);
+            if constexpr (std::is_integral_v<Acc>) {
+                // Divide in 64 bits: the count may not fit in Acc.
+                using W = std::conditional_t<std::is_signed_v<Acc>, int64_t, uint64_t>;
+                a = count ? static_cast<Acc>(static_cast<W>(a) / static_cast<W>(count)) : Acc(0);
+            }
             else a = a / static_cast<double>(count);
         }
         if constexpr (K == Kind::l2) {

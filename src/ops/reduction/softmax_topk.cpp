@@ -16,6 +16,9 @@ namespace {
 
 void infer_same_float(ShapeContext& ctx) {
     ctx.expect_inputs(1);
+    const ElementType t = ctx.input_type(0);
+    ctx.check(t == ElementType::dynamic || is_float(t), "expects floating-point input, got ",
+              to_string(t));
     const PartialShape& s = ctx.input_shape(0);
     if (s.rank_is_static()) normalize_axis(ctx, ctx.attrs().get_int("axis", 1), s.rank());
     ctx.set_output(0, ctx.input_type(0), s);
@@ -164,13 +167,16 @@ void eval_topk(const Node& node, const TensorVector& in, TensorVector& out, Exec
         for (int64_t o = 0; o < s.outer; ++o) {
             for (int64_t i = 0; i < s.inner; ++i) {
                 const int64_t base = o * s.n * s.inner + i;
-                auto v = [&](int64_t j) { return static_cast<double>(x[base + j * s.inner]); };
                 std::iota(idx.begin(), idx.end(), 0);
                 std::stable_sort(idx.begin(), idx.end(), [&](int64_t a, int64_t b) {
-                    // NaN ranks above everything, like numpy's sort.
-                    const double va = v(a), vb = v(b);
-                    if (std::isnan(va) || std::isnan(vb)) return is_max && std::isnan(va) && !std::isnan(vb);
-                    return is_max ? va > vb : va < vb;
+                    const T va = x[base + a * s.inner], vb = x[base + b * s.inner];
+                    if constexpr (!std::is_integral_v<T>) {
+                        // NaN ranks above every number (first for max, last for min).
+                        const bool na = std::isnan(static_cast<float>(va));
+                        const bool nb = std::isnan(static_cast<float>(vb));
+                        if (na || nb) return is_max ? (na && !nb) : (!na && nb);
+                    }
+                    return is_max ? vb < va : va < vb;
                 });
                 if (sort == "index" || sort == "none")
                     std::sort(idx.begin(), idx.begin() + k);
@@ -203,6 +209,7 @@ void infer_cumsum(ShapeContext& ctx) {
 
 void eval_cumsum(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
+    KILN_CHECK(in.size() < 2 || in[1].size() == 1, node.context(), " axis must be one value");
     const int64_t a = in.size() > 1 ? in[1].value_as_int(0) : 0;
     const int64_t axis = normalize_axis(node, a, in[0].rank());
     const bool excl = node.attrs().get_bool("exclusive", false);

@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "frontends/onnx/graph_context.hpp"
+#include "frontends/onnx/tensor_proto.hpp"
 #include "frontends/onnx/translator_registry.hpp"
 
 namespace kiln::onnx_fe {
@@ -54,8 +56,30 @@ std::shared_ptr<Model> with_stacked_results(const Model& body, size_t first_stac
                                    body.name());
 }
 
+// The Loop body, with untyped declared inputs typed from the Loop's inputs (ONNX function
+// bodies such as Range's leave the loop-carried inputs untyped).
+Subgraph loop_body(const NodeContext& ctx) {
+    const onnx::AttributeProto* attr = nullptr;
+    for (const auto& a : ctx.proto().attribute())
+        if (a.name() == "body") attr = &a;
+    ctx.check(attr && attr->has_g(), "has no body graph");
+    onnx::GraphProto graph = attr->g();
+    for (int i = 0; i < graph.input_size(); ++i) {
+        auto* type = graph.mutable_input(i)->mutable_type();
+        if (type->has_tensor_type() && type->tensor_type().elem_type() != 0) continue;
+        ElementType et = i == 0 ? ElementType::i64 : ElementType::boolean;
+        if (i >= 2 && ctx.has_input(static_cast<size_t>(i))) {
+            et = ctx.input(static_cast<size_t>(i)).element_type();
+        }
+        ctx.check(et != ElementType::dynamic, "body input ", i, " has no type");
+        type->mutable_tensor_type()->set_elem_type(element_type_to_onnx(et));
+    }
+    GraphContext sub(ctx.graph().info(), &ctx.graph());
+    return sub.translate(graph, ctx.name() + "/body");
+}
+
 OutputVector translate_loop(const NodeContext& ctx) {
-    Subgraph g = ctx.attr_graph("body");
+    Subgraph g = loop_body(ctx);
     const size_t declared = g.declared_inputs;
     ctx.check(declared >= 2, "body must declare the iteration number and condition inputs");
     const size_t carried = declared - 2;
@@ -94,13 +118,20 @@ OutputVector translate_loop(const NodeContext& ctx) {
 }
 
 OutputVector translate_scan(const NodeContext& ctx) {
-    ctx.check(ctx.opset() >= 9, "Scan-8 (batched form) is not supported");
     Subgraph g = ctx.attr_graph("body");
     const int64_t scans = ctx.attr_int("num_scan_inputs");
-    OutputVector inputs = ctx.inputs();
+    const bool batched = ctx.opset() < 9;  // Scan-8: leading batch axis, sequence_lens first
+    OutputVector inputs;
+    for (size_t i = batched ? 1 : 0; i < ctx.input_count(); ++i) inputs.push_back(ctx.input(i));
+    ctx.check(!batched || !ctx.has_input(0), "Scan-8 sequence_lens is not supported");
     for (const auto& v : g.captured) inputs.push_back(v);
     Attributes attrs{{"num_scan_inputs", scans},
                      {"num_invariant_inputs", static_cast<int64_t>(g.captured.size())}};
+    if (batched) {
+        attrs.set("batched", int64_t{1});
+        if (ctx.has_attr("directions"))
+            attrs.set("scan_input_directions", ctx.attr_ints("directions"));
+    }
     for (const char* name : {"scan_input_axes", "scan_input_directions", "scan_output_axes",
                              "scan_output_directions"})
         if (ctx.has_attr(name)) attrs.set(name, ctx.attr_ints(name));

@@ -1,5 +1,6 @@
 // ONNX elementwise operators: unary math, activations, broadcasting binary ops, comparisons,
 // logic, casts, and the variadic Max/Min/Sum/Mean.
+#include <cmath>
 #include <limits>
 #include <optional>
 
@@ -22,7 +23,8 @@ Output scalar_of(const NodeContext& ctx, ElementType t, double v) {
             // Clamp so out-of-range bounds (e.g. +-inf clip limits) stay defined.
             const double lo = static_cast<double>(std::numeric_limits<T>::lowest());
             const double hi = static_cast<double>(std::numeric_limits<T>::max());
-            *s.data<T>() = v <= lo ? std::numeric_limits<T>::lowest()
+            *s.data<T>() = std::isnan(v) ? T(0)
+                           : v <= lo ? std::numeric_limits<T>::lowest()
                            : v >= hi ? std::numeric_limits<T>::max()
                                      : static_cast<T>(v);
         } else {

@@ -1,6 +1,5 @@
 // Identity and the signal / text ops: DFT, STFT, MelWeightMatrix, StringNormalizer,
-// TfIdfVectorizer. The window functions (Hann, Hamming, Blackman) expand through their ONNX
-// function bodies.
+// TfIdfVectorizer, HannWindow, HammingWindow, BlackmanWindow.
 #include "core/dispatch.hpp"
 #include "frontends/onnx/translator_registry.hpp"
 
@@ -99,6 +98,28 @@ OutputVector mel_weight_matrix(const NodeContext& ctx) {
     return {ctx.op("MelWeightMatrix", ctx.inputs(), {{"output_datatype", t}})};
 }
 
+std::string onnx_numeric_type(int64_t dt) {
+    switch (dt) {
+        case 2: return "u8";
+        case 3: return "i8";
+        case 4: return "u16";
+        case 5: return "i16";
+        case 6: return "i32";
+        case 7: return "i64";
+        case 12: return "u32";
+        case 13: return "u64";
+        default: return onnx_float_type(dt);
+    }
+}
+
+// The window ops' ONNX function bodies need Range; a direct op is simpler.
+OutputVector window(const NodeContext& ctx) {
+    const std::string t = onnx_numeric_type(ctx.attr_int("output_datatype", 1));
+    ctx.check(!t.empty(), "unsupported output_datatype");
+    return {ctx.op(ctx.op_type(), {ctx.input(0)},
+                   {{"output_datatype", t}, {"periodic", bool{ctx.attr_int("periodic", 1) != 0}}})};
+}
+
 OutputVector string_normalizer(const NodeContext& ctx) {
     Attributes a{{"case_change_action", ctx.attr_string("case_change_action", "NONE")},
                  {"is_case_sensitive", bool{ctx.attr_int("is_case_sensitive", 0) != 0}}};
@@ -130,6 +151,9 @@ void register_misc_translators(TranslatorRegistry& r) {
     r.add("DFT", dft);
     r.add("STFT", stft);
     r.add("MelWeightMatrix", mel_weight_matrix);
+    r.add("HannWindow", window);
+    r.add("HammingWindow", window);
+    r.add("BlackmanWindow", window);
     r.add("StringNormalizer", string_normalizer);
     r.add("TfIdfVectorizer", tfidf_vectorizer);
 }

@@ -316,6 +316,83 @@ OutputVector scatter_nd(const NodeContext& ctx) {
                    {{"reduction", scatter_reduction(ctx)}})};
 }
 
+
+OutputVector range(const NodeContext& ctx) {
+    const ElementType t = ctx.input(0).element_type();
+    return {ctx.op("Range", {ctx.input(0), ctx.input(1), ctx.input(2)},
+                   {{"output_type", std::string(to_string(t))}})};
+}
+
+Output to_scalar(const NodeContext& ctx, const Output& v) {
+    const PartialShape& s = v.partial_shape();
+    if (s.rank_is_static() && s.rank() == 0) return v;
+    return ctx.op("Reshape", {v, i64_const(ctx, {})}, {{"special_zero", false}});
+}
+
+OutputVector one_hot(const NodeContext& ctx) {
+    Output values = ctx.input(2);
+    Output off = ctx.op("Gather", {values, ctx.scalar<int64_t>(0), ctx.scalar<int64_t>(0)},
+                        {{"batch_dims", int64_t{0}}});
+    Output on = ctx.op("Gather", {values, ctx.scalar<int64_t>(1), ctx.scalar<int64_t>(0)},
+                       {{"batch_dims", int64_t{0}}});
+    return {ctx.op("OneHot", {ctx.input(0), to_scalar(ctx, ctx.input(1)), on, off},
+                   {{"axis", ctx.attr_int("axis", -1)},
+                    {"negative_indices_mode", std::string("normalize")}})};
+}
+
+OutputVector non_zero(const NodeContext& ctx) {
+    return {ctx.op("NonZero", {ctx.input(0)}, {{"output_type", std::string("i64")}})};
+}
+
+OutputVector unique(const NodeContext& ctx) {
+    OutputVector in = {ctx.input(0)};
+    if (ctx.has_attr("axis")) in.push_back(ctx.scalar<int64_t>(ctx.attr_int("axis")));
+    return ctx.make("Unique", in,
+                    {{"sorted", ctx.attr_int("sorted", 1) != 0},
+                     {"index_element_type", std::string("i64")},
+                     {"count_element_type", std::string("i64")}});
+}
+
+OutputVector eye_like(const NodeContext& ctx) {
+    Output data = ctx.input(0);
+    const ElementType t = ctx.has_attr("dtype")
+                              ? element_type_from_onnx(static_cast<int32_t>(ctx.attr_int("dtype")))
+                              : data.element_type();
+    const PartialShape& s = data.partial_shape();
+    ctx.check(!s.rank_is_static() || s.rank() == 2, "input must be 2-D");
+    Output rows, cols;
+    if (s.is_static()) {
+        rows = ctx.scalar<int64_t>(s[0].get_length());
+        cols = ctx.scalar<int64_t>(s[1].get_length());
+    } else {
+        Output sh = ctx.op("ShapeOf", {data}, {{"output_type", std::string("i64")}});
+        rows = ctx.op("Gather", {sh, ctx.scalar<int64_t>(0), ctx.scalar<int64_t>(0)});
+        cols = ctx.op("Gather", {sh, ctx.scalar<int64_t>(1), ctx.scalar<int64_t>(0)});
+    }
+    return {ctx.op("Eye", {rows, cols, ctx.scalar<int64_t>(ctx.attr_int("k", 0))},
+                   {{"output_type", std::string(to_string(t))}})};
+}
+
+OutputVector trilu(const NodeContext& ctx) {
+    OutputVector in = {ctx.input(0)};
+    if (ctx.has_input(1)) in.push_back(to_scalar(ctx, ctx.input(1)));
+    return {ctx.op("Trilu", in, {{"upper", ctx.attr_int("upper", 1) != 0}})};
+}
+
+// Compress(data, condition[, axis]) = Gather(data, NonZero(condition)); no axis flattens.
+OutputVector compress(const NodeContext& ctx) {
+    Output data = ctx.input(0);
+    Output nz = ctx.op("NonZero", {ctx.input(1)}, {{"output_type", std::string("i64")}});
+    Output idx = ctx.op("Reshape", {nz, i64_const(ctx, {-1})}, {{"special_zero", false}});
+    int64_t axis = 0;
+    if (ctx.has_attr("axis")) {
+        axis = ctx.attr_int("axis");
+    } else {
+        data = ctx.op("Reshape", {data, i64_const(ctx, {-1})}, {{"special_zero", false}});
+    }
+    return {ctx.op("Gather", {data, idx, ctx.scalar<int64_t>(axis)}, {{"batch_dims", int64_t{0}}})};
+}
+
 }  // namespace
 
 void register_movement_translators(TranslatorRegistry& r) {
@@ -337,6 +414,13 @@ void register_movement_translators(TranslatorRegistry& r) {
     r.add("Tile", tile);
     r.add("ConstantOfShape", constant_of_shape);
     r.add("Pad", pad);
+    r.add("Range", range);
+    r.add("OneHot", one_hot);
+    r.add("NonZero", non_zero);
+    r.add("Unique", unique);
+    r.add("EyeLike", eye_like);
+    r.add("Trilu", trilu);
+    r.add("Compress", compress);
     r.add("Scatter", scatter_elements);
     r.add("ScatterElements", scatter_elements);
     r.add("ScatterND", scatter_nd);
