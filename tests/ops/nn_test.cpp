@@ -163,14 +163,15 @@ TEST(NnConvolutionBackpropData, ShapesAndValues) {
     // Full output [1, 10, 2, 20] plus one padded element, minus the first one.
     expect_values(r[0], {10, 2, 20, 0});
     // An output_shape input deduces the pads.
-    r = run("ConvolutionBackpropData",
-            {f32({1, 2}, {1, 1, 2}), f32({1, 10}, {1, 1, 2}), i64({2})},
+    r = run("ConvolutionBackpropData", {f32({1, 2}, {1, 1, 2}), f32({1, 10}, {1, 1, 2}), i64({2})},
             conv_attrs({2}, {0}, {0}, {1}, "same_upper"));
     expect_values(r[0], {10, 2});
 }
 
 TEST(NnPool, ShapeInference) {
-    Attributes a{{"kernel", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"pads_begin", Ints{0, 0}},
+    Attributes a{{"kernel", Ints{2, 2}},
+                 {"strides", Ints{2, 2}},
+                 {"pads_begin", Ints{0, 0}},
                  {"pads_end", Ints{0, 0}}};
     auto s = infer("MaxPool", {Shape{1, 3, 5, 5}}, a);
     EXPECT_EQ(s[0], PartialShape(Shape{1, 3, 2, 2}));
@@ -179,8 +180,11 @@ TEST(NnPool, ShapeInference) {
     EXPECT_EQ(infer1("MaxPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
     EXPECT_EQ(infer1("AvgPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
     // ceil_torch drops the window that would start in the end padding.
-    Attributes t{{"kernel", Ints{2}}, {"strides", Ints{2}}, {"pads_begin", Ints{0}},
-                 {"pads_end", Ints{1}}, {"rounding_type", std::string("ceil")}};
+    Attributes t{{"kernel", Ints{2}},
+                 {"strides", Ints{2}},
+                 {"pads_begin", Ints{0}},
+                 {"pads_end", Ints{1}},
+                 {"rounding_type", std::string("ceil")}};
     EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 3}));
     t.set("rounding_type", std::string("ceil_torch"));
     EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 2}));
@@ -232,9 +236,9 @@ TEST(NnNorm, BatchNormInference) {
                  {{"epsilon", 0.0}});
     // Channel 0: (x - 1) / 2 * 2; channel 1: x + 1.
     expect_values(r[0], {0, 1, 4, 5});
-    EXPECT_THROW(infer1("BatchNormInference",
-                        {Shape{1, 2, 2}, Shape{3}, Shape{2}, Shape{2}, Shape{2}}, {}),
-                 Error);
+    EXPECT_THROW(
+        infer1("BatchNormInference", {Shape{1, 2, 2}, Shape{3}, Shape{2}, Shape{2}, Shape{2}}, {}),
+        Error);
 }
 
 TEST(NnNorm, MVN) {

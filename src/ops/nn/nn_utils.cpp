@@ -33,8 +33,8 @@ std::vector<int64_t> spatial_attr(const Node& node, const std::string& name, siz
     }
     // An empty list means "default" (IR writers emit it for unset lists).
     if (v.empty()) return std::vector<int64_t>(n, dflt);
-    node_check(node, v.size() == n, "attribute ", name, " has ", v.size(), " values, expected ",
-               n, " (one per spatial axis)");
+    node_check(node, v.size() == n, "attribute ", name, " has ", v.size(), " values, expected ", n,
+               " (one per spatial axis)");
     return v;
 }
 
@@ -44,8 +44,8 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
     const size_t n = kernel.size();
     w.kernel = std::move(kernel);
     w.strides = spatial_attr(node, "strides", n, 1);
-    w.dilations = with_dilations ? spatial_attr(node, "dilations", n, 1)
-                                 : std::vector<int64_t>(n, 1);
+    w.dilations =
+        with_dilations ? spatial_attr(node, "dilations", n, 1) : std::vector<int64_t>(n, 1);
     w.pads_begin = spatial_attr(node, "pads_begin", n, 0);
     w.pads_end = spatial_attr(node, "pads_end", n, 0);
     w.auto_pad = read_auto_pad(node);
@@ -64,9 +64,10 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
         node_check(node, w.dilations[i] > 0, "dilations must be positive");
         node_check(node, w.pads_begin[i] >= 0 && w.pads_end[i] >= 0, "pads must be >= 0");
         // Keeps index arithmetic far from overflow.
-        node_check(node, w.kernel[i] < kMaxWindowValue && w.dilations[i] < kMaxWindowValue &&
-                             w.strides[i] < kMaxWindowValue && w.pads_begin[i] < kMaxWindowValue &&
-                             w.pads_end[i] < kMaxWindowValue,
+        node_check(node,
+                   w.kernel[i] < kMaxWindowValue && w.dilations[i] < kMaxWindowValue &&
+                       w.strides[i] < kMaxWindowValue && w.pads_begin[i] < kMaxWindowValue &&
+                       w.pads_end[i] < kMaxWindowValue,
                    "kernel, stride, dilation or pad value too large");
     }
     if (w.auto_pad == AutoPad::valid) {
