@@ -60,7 +60,8 @@ void run_convert(const ConvertOptions& opt) {
 Command add_convert_command(CLI::App& parent) {
     auto opt = std::make_shared<ConvertOptions>();
     CLI::App* app = parent.add_subcommand(
-        "convert", "Convert a model (ONNX or IR) to Kiln IR: an .xml topology and a .bin weights file.");
+        "convert",
+        "Convert a model (ONNX or IR) to Kiln IR: an .xml topology and a .bin weights file.");
     app->add_option("model", opt->model, "Model file (.onnx or .xml)")->required();
     app->add_option("-o,--output", opt->output,
                     "Output .xml path; the .bin is written beside it (default: MODEL's name with "

@@ -62,8 +62,8 @@ void run_info(const std::string& path) {
     const std::shared_ptr<Model> model = core.read_model(path);
     const std::string ext = std::filesystem::path(path).extension().string();
 
-    std::cout << "Model: " << path << " (" << (ext == ".xml" ? "Kiln IR" : "ONNX")
-              << "), name '" << model->name() << "'\n\n";
+    std::cout << "Model: " << path << " (" << (ext == ".xml" ? "Kiln IR" : "ONNX") << "), name '"
+              << model->name() << "'\n\n";
     std::vector<std::string> input_names, output_names;
     for (const auto& in : model->inputs()) input_names.push_back(in.any_name());
     for (size_t i = 0; i < model->results().size(); ++i)
@@ -73,8 +73,7 @@ void run_info(const std::string& path) {
 
     Stats stats;
     collect(*model, stats);
-    std::vector<std::pair<std::string, size_t>> ops(stats.op_counts.begin(),
-                                                    stats.op_counts.end());
+    std::vector<std::pair<std::string, size_t>> ops(stats.op_counts.begin(), stats.op_counts.end());
     std::stable_sort(ops.begin(), ops.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     std::cout << "\nOperations (" << stats.nodes << " nodes";
@@ -88,8 +87,13 @@ void run_info(const std::string& path) {
 
     std::cout << "\nParameters: " << format_count(stats.parameters) << " (float weights in "
               << stats.weight_constants << " constants)\n";
-    std::cout << "Constants:  " << stats.constants << " nodes, " << format_bytes(stats.constant_bytes)
-              << "\n";
+    std::cout << "Constants:  " << stats.constants << " nodes, "
+              << format_bytes(stats.constant_bytes) << "\n";
+    if (!model->rt_info().empty()) {
+        std::cout << "\nMetadata:\n";
+        for (const auto& [key, value] : model->rt_info())
+            std::cout << "  " << key << " = " << value << "\n";
+    }
 }
 
 }  // namespace

@@ -67,8 +67,7 @@ std::map<size_t, std::string> resolve_inputs(const RunOptions& opt, const Model&
         files[model.parameter_index(name)] = file;
     }
     if (!opt.input_dir.empty()) {
-        KILN_CHECK(is_dir(opt.input_dir), "input directory '", opt.input_dir,
-                   "' does not exist");
+        KILN_CHECK(is_dir(opt.input_dir), "input directory '", opt.input_dir, "' does not exist");
         for (size_t i = 0; i < count; ++i) {
             if (files.count(i)) continue;
             const fs::path p = find_indexed_file(opt.input_dir, "input_" + std::to_string(i));
@@ -105,8 +104,8 @@ std::string compare(const Tensor& actual, const Tensor& expected, double rtol, d
         return "";
     }
     if (bit_width(t) < 8) {
-        const bool same = std::memcmp(actual.raw_data(), expected.raw_data(),
-                                      actual.byte_size()) == 0;
+        const bool same =
+            std::memcmp(actual.raw_data(), expected.raw_data(), actual.byte_size()) == 0;
         return same ? "" : "packed data differs";
     }
     if (is_integral(t)) {
@@ -161,8 +160,7 @@ void run_model(const RunOptions& opt) {
     const auto start = std::chrono::steady_clock::now();
     request.infer();
     const double ms =
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-            .count();
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
     const TensorFormat format = opt.format == "npy" ? TensorFormat::npy : TensorFormat::pb;
     if (!opt.output_dir.empty()) fs::create_directories(opt.output_dir);
@@ -190,11 +188,10 @@ void run_model(const RunOptions& opt) {
             KILN_CHECK(!p.empty(), "no expected value for output ", i, " '", name, "' in ",
                        opt.expected_dir);
             double max_diff = 0;
-            const std::string why = compare(t, load_tensor_file(p.string()), opt.rtol, opt.atol,
-                                            max_diff);
+            const std::string why =
+                compare(t, load_tensor_file(p.string()), opt.rtol, opt.atol, max_diff);
             if (why.empty()) {
-                std::cout << "    matches " << p.string() << " (max abs diff " << max_diff
-                          << ")\n";
+                std::cout << "    matches " << p.string() << " (max abs diff " << max_diff << ")\n";
             } else {
                 std::cout << "    DIFFERS from " << p.string() << ": " << why << "\n";
                 mismatches.push_back(name);

@@ -1,14 +1,13 @@
 #pragma once
 // The kiln subcommands. Each add_*_command registers its options on `parent` and returns the
 // action main() runs when that subcommand was chosen (inside main's error handling).
-#include <functional>
-
 #include <CLI/CLI.hpp>
+#include <functional>
 
 namespace kiln::tools {
 
 /// Kept in step with project(kiln VERSION ...) in CMakeLists.txt (an e2e test checks it).
-inline constexpr const char* kVersion = "0.1.0";
+inline constexpr const char* kVersion = KILN_VERSION;
 
 struct Command {
     CLI::App* app = nullptr;

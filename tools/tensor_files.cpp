@@ -27,8 +27,10 @@ bool starts_with_npy_magic(const std::string& path) {
 
 std::string format_value(const Tensor& t, int64_t i) {
     switch (t.element_type()) {
-        case ElementType::string: return "\"" + t.data<std::string>()[i] + "\"";
-        case ElementType::boolean: return t.data<bool>()[i] ? "true" : "false";
+        case ElementType::string:
+            return "\"" + t.data<std::string>()[i] + "\"";
+        case ElementType::boolean:
+            return t.data<bool>()[i] ? "true" : "false";
         case ElementType::f16:
         case ElementType::bf16:
         case ElementType::f32:
@@ -47,8 +49,9 @@ std::string format_value(const Tensor& t, int64_t i) {
 
 Tensor load_tensor_file(const std::string& path) {
     std::error_code ec;
+    KILN_CHECK(std::filesystem::exists(path, ec), "tensor file '", path, "' does not exist");
     KILN_CHECK(std::filesystem::is_regular_file(path, ec), "tensor file '", path,
-               "' does not exist");
+               "' is not a regular file");
     const std::string ext = lower_extension(path);
     if (ext == ".npy" || (ext != ".pb" && starts_with_npy_magic(path))) return read_npy(path);
     if (ext == ".pb") return read_onnx_tensor(path);

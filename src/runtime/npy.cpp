@@ -37,8 +37,7 @@ public:
             expect(':');
             skip_ws();
             if (key == "descr") {
-                if (peek() == '[')
-                    fail("structured dtypes (a 'descr' list) are not supported");
+                if (peek() == '[') fail("structured dtypes (a 'descr' list) are not supported");
                 h.descr = parse_string();
                 h.has_descr = true;
             } else if (key == "fortran_order") {
@@ -154,12 +153,26 @@ ElementType type_from_descr(const std::string& descr, const std::string& what) {
     }
     std::string kind = "dtype";
     switch (body[0]) {
-        case 'O': kind = "object (pickled) dtype"; break;
-        case 'U': case 'S': case 'a': kind = "string dtype"; break;
-        case 'c': kind = "complex dtype"; break;
-        case 'M': case 'm': kind = "datetime dtype"; break;
-        case 'V': kind = "void dtype"; break;
-        default: break;
+        case 'O':
+            kind = "object (pickled) dtype";
+            break;
+        case 'U':
+        case 'S':
+        case 'a':
+            kind = "string dtype";
+            break;
+        case 'c':
+            kind = "complex dtype";
+            break;
+        case 'M':
+        case 'm':
+            kind = "datetime dtype";
+            break;
+        case 'V':
+            kind = "void dtype";
+            break;
+        default:
+            break;
     }
     KILN_THROW(what, ": unsupported ", kind, " '", descr,
                "' (supported: bool, int8-64, uint8-64, float16, float32, float64)");
@@ -176,18 +189,30 @@ uint32_t read_le(const std::string& bytes, size_t pos, size_t n) {
 
 std::string npy_dtype(ElementType type) {
     switch (type) {
-        case ElementType::boolean: return "|b1";
-        case ElementType::i8: return "|i1";
-        case ElementType::u8: return "|u1";
-        case ElementType::i16: return "<i2";
-        case ElementType::u16: return "<u2";
-        case ElementType::i32: return "<i4";
-        case ElementType::u32: return "<u4";
-        case ElementType::i64: return "<i8";
-        case ElementType::u64: return "<u8";
-        case ElementType::f16: return "<f2";
-        case ElementType::f32: return "<f4";
-        case ElementType::f64: return "<f8";
+        case ElementType::boolean:
+            return "|b1";
+        case ElementType::i8:
+            return "|i1";
+        case ElementType::u8:
+            return "|u1";
+        case ElementType::i16:
+            return "<i2";
+        case ElementType::u16:
+            return "<u2";
+        case ElementType::i32:
+            return "<i4";
+        case ElementType::u32:
+            return "<u4";
+        case ElementType::i64:
+            return "<i8";
+        case ElementType::u64:
+            return "<u8";
+        case ElementType::f16:
+            return "<f2";
+        case ElementType::f32:
+            return "<f4";
+        case ElementType::f64:
+            return "<f8";
         default:
             KILN_THROW("element type ", to_string(type), " has no NumPy dtype; cannot write .npy");
     }

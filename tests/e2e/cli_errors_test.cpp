@@ -28,7 +28,8 @@ TEST_F(CliErrors, UnknownModelFormat) {
 }
 
 TEST_F(CliErrors, TruncatedOnnx) {
-    for (const std::string& source : {kIdModel, std::string(kTestData) + "/node/test_abs/model.onnx"}) {
+    for (const std::string& source :
+         {kIdModel, std::string(kTestData) + "/node/test_abs/model.onnx"}) {
         const std::string bytes = read_text(source);
         ASSERT_GT(bytes.size(), 40u);
         for (size_t keep : {size_t{1}, size_t{7}, bytes.size() / 3, bytes.size() / 2,
@@ -55,8 +56,8 @@ TEST_F(CliErrors, EmptyAndGarbageOnnx) {
         expect_clean_error(kiln("info " + quote(dir_ / "junk.onnx")));
     }
     write_text(dir_ / "text.onnx", "this is not a model\n");
-    expect_clean_error(kiln("convert " + quote(dir_ / "text.onnx") + " -o " +
-                            quote(dir_ / "text.xml")));
+    expect_clean_error(
+        kiln("convert " + quote(dir_ / "text.onnx") + " -o " + quote(dir_ / "text.xml")));
 }
 
 // A model y = x + w whose initializer w lives in an external file.
@@ -102,9 +103,9 @@ TEST_F(CliErrors, MissingExternalDataFile) {
     const float w[2] = {1.5f, -2.0f};
     write_text(dir_ / "weights.bin", std::string(reinterpret_cast<const char*>(w), sizeof w));
     write_npy(Tensor::from_vector<float>({1.0f, 1.0f}), (dir_ / "x.npy").string());
-    const CliResult r = kiln("run " + quote(dir_ / "model.onnx") + " --input x=" +
-                             quote(dir_ / "x.npy") + " -o " + quote(dir_ / "out") +
-                             " --format npy");
+    const CliResult r =
+        kiln("run " + quote(dir_ / "model.onnx") + " --input x=" + quote(dir_ / "x.npy") + " -o " +
+             quote(dir_ / "out") + " --format npy");
     if (r.err.find("unsupported operator") != std::string::npos)
         GTEST_SKIP() << "Add is not built in: " << r.err;
     ASSERT_EQ(r.code, 0) << r.err;
@@ -207,15 +208,15 @@ TEST_F(CliErrors, CorruptInputFiles) {
 }
 
 TEST_F(CliErrors, BadDeviceAndOutputs) {
-    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
-                            " -d NPU9000"),
-                       "NPU9000");
+    expect_clean_error(
+        kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) + " -d NPU9000"),
+        "NPU9000");
     expect_clean_error(kiln("convert " + quote(kIdModel) + " -o " + quote(dir_ / "model.txt")),
                        ".xml");
     // An output directory that cannot be created (a file is in the way).
     write_text(dir_ / "blocker", "");
-    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
-                            " -o " + quote(dir_ / "blocker" / "out")));
+    expect_clean_error(kiln("run " + quote(kIdModel) + " --input-dir " + quote(kIdData) + " -o " +
+                            quote(dir_ / "blocker" / "out")));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 // Helpers for tests that run the built `kiln` binary.
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -8,8 +9,6 @@
 #include <fstream>
 #include <sstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 namespace kiln::e2e {
 
@@ -45,9 +44,8 @@ class CliTest : public ::testing::Test {
 protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() /
-               (std::string("kiln_e2e_") + info->test_suite_name() + "_" + info->name() + "_" +
-                std::to_string(::getpid()));
+        dir_ = fs::temp_directory_path() / (std::string("kiln_e2e_") + info->test_suite_name() +
+                                            "_" + info->name() + "_" + std::to_string(::getpid()));
         fs::remove_all(dir_);
         fs::create_directories(dir_);
     }

@@ -98,16 +98,16 @@ TEST_F(CliRun, ConvertThenRunTheIr) {
     EXPECT_TRUE(fs::exists(dir_ / "ir/id.xml"));
     EXPECT_TRUE(fs::exists(dir_ / "ir/id.bin"));
     EXPECT_EQ(kiln("info " + quote(dir_ / "ir/id.xml")).code, 0);
-    const CliResult r = kiln("run " + quote(dir_ / "ir/id.xml") + " --input-dir " +
-                             quote(kIdData) + " --expected-dir " + quote(kIdData));
+    const CliResult r = kiln("run " + quote(dir_ / "ir/id.xml") + " --input-dir " + quote(kIdData) +
+                             " --expected-dir " + quote(kIdData));
     EXPECT_EQ(r.code, 0) << r.err << r.out;
 }
 
 TEST_F(CliRun, CompressToFp16KeepsResultsClose) {
     const std::string conv = std::string(kTestData) + "/pytorch-converted/test_Conv2d";
     const fs::path xml = dir_ / "conv.xml";
-    const CliResult c =
-        kiln("convert " + quote(conv + "/model.onnx") + " -o " + quote(xml) + " --compress-to-fp16");
+    const CliResult c = kiln("convert " + quote(conv + "/model.onnx") + " -o " + quote(xml) +
+                             " --compress-to-fp16");
     ASSERT_EQ(c.code, 0) << c.err;
     EXPECT_NE(c.out.find("float16"), std::string::npos) << c.out;
     const CliResult info = kiln("info " + quote(xml));
@@ -126,9 +126,9 @@ TEST_F(CliRun, ConvertWritesBesideTheWorkingDirectoryByDefault) {
     EXPECT_TRUE(fs::exists(dir_ / "model.xml"));
     EXPECT_TRUE(fs::exists(dir_ / "model.bin"));
     // Converting an IR onto itself is refused rather than clobbering the mapped weights.
-    expect_clean_error(kiln("convert " + quote(dir_ / "model.xml") + " -o " +
-                            quote(dir_ / "model.xml")),
-                       "overwrite");
+    expect_clean_error(
+        kiln("convert " + quote(dir_ / "model.xml") + " -o " + quote(dir_ / "model.xml")),
+        "overwrite");
 }
 
 }  // namespace

@@ -1,9 +1,9 @@
 // NumPy .npy reading and writing.
-#include <cstring>
+#include "kiln/npy.hpp"
 
 #include <gtest/gtest.h>
 
-#include "kiln/npy.hpp"
+#include <cstring>
 
 namespace kiln {
 namespace {
@@ -17,7 +17,8 @@ std::string npy_bytes(const std::string& dict, const std::string& data, int vers
     out += static_cast<char>(version);
     out += '\0';
     const size_t n = header.size();
-    for (int i = 0; i < (version == 1 ? 2 : 4); ++i) out += static_cast<char>((n >> (8 * i)) & 0xff);
+    for (int i = 0; i < (version == 1 ? 2 : 4); ++i)
+        out += static_cast<char>((n >> (8 * i)) & 0xff);
     return out + header + data;
 }
 
@@ -60,7 +61,8 @@ TEST(Npy, RoundTripsScalarsAndEmptyArrays) {
 TEST(Npy, WritesTheHeaderNumPyWrites) {
     const std::string b = serialize_npy(Tensor(ElementType::f32, {2, 3}));
     EXPECT_EQ(b.substr(0, 8), std::string("\x93NUMPY\x01\x00", 8));
-    const size_t header_len = static_cast<unsigned char>(b[8]) | (static_cast<unsigned char>(b[9]) << 8);
+    const size_t header_len =
+        static_cast<unsigned char>(b[8]) | (static_cast<unsigned char>(b[9]) << 8);
     EXPECT_EQ((10 + header_len) % 64, 0u);
     EXPECT_EQ(b.find("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"), 10u);
     EXPECT_EQ(b[10 + header_len - 1], '\n');
@@ -85,8 +87,8 @@ TEST(Npy, ReadsOtherHeaderSpellings) {
         }
     }
     // Big-endian marks on one-byte types are harmless.
-    EXPECT_EQ(parse_npy(npy_bytes("{'descr': '>u1', 'fortran_order': False, 'shape': (1,), }",
-                                  "x")).element_type(),
+    EXPECT_EQ(parse_npy(npy_bytes("{'descr': '>u1', 'fortran_order': False, 'shape': (1,), }", "x"))
+                  .element_type(),
               ElementType::u8);
 }
 
@@ -131,8 +133,9 @@ TEST(Npy, RefusesWhatItCannotRead) {
     expect_error(npy_bytes(dict("<f4", "False", "(0, 9223372036854775807, 4)"), ""), "too large");
     expect_error(npy_bytes(dict("<f4", "False", "(-1,)"), f4x2), "non-negative");
     expect_error(npy_bytes(dict("<f4", "False", "(99999999999999999999,)"), f4x2), "too large");
-    expect_error(npy_bytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", f4x2),
-                 "structured");
+    expect_error(
+        npy_bytes("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (1,)}", f4x2),
+        "structured");
     expect_error(npy_bytes("{'descr': '<f4', 'shape': (2,)}", f4x2), "lacks");
     expect_error(npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)", f4x2),
                  "header");
