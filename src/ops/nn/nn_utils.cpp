@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
 namespace kiln::nn {
 
@@ -20,17 +19,7 @@ AutoPad read_auto_pad(const Node& node) {
 std::vector<int64_t> spatial_attr(const Node& node, const std::string& name, size_t n,
                                   int64_t dflt) {
     if (!node.attrs().has(name)) return std::vector<int64_t>(n, dflt);
-    std::vector<int64_t> v;
-    try {
-        v = node.attrs().get_ints(name);
-    } catch (const Error&) {
-        // Some OpenVINO serializers wrote integer lists as "1.0,1.0"; accept whole numbers.
-        for (double d : node.attrs().get_floats(name)) {
-            node_check(node, std::isfinite(d) && d == std::floor(d) && std::abs(d) < 1e15,
-                       "attribute ", name, " must hold integers");
-            v.push_back(static_cast<int64_t>(d));
-        }
-    }
+    std::vector<int64_t> v = node.attrs().get_ints(name);
     // An empty list means "default" (IR writers emit it for unset lists).
     if (v.empty()) return std::vector<int64_t>(n, dflt);
     node_check(node, v.size() == n, "attribute ", name, " has ", v.size(), " values, expected ", n,
