@@ -163,14 +163,15 @@ TEST(NnConvolutionBackpropData, ShapesAndValues) {
     // Full output [1, 10, 2, 20] plus one padded element, minus the first one.
     expect_values(r[0], {10, 2, 20, 0});
     // An output_shape input deduces the pads.
-    r = run("ConvolutionBackpropData",
-            {f32({1, 2}, {1, 1, 2}), f32({1, 10}, {1, 1, 2}), i64({2})},
+    r = run("ConvolutionBackpropData", {f32({1, 2}, {1, 1, 2}), f32({1, 10}, {1, 1, 2}), i64({2})},
             conv_attrs({2}, {0}, {0}, {1}, "same_upper"));
     expect_values(r[0], {10, 2});
 }
 
 TEST(NnPool, ShapeInference) {
-    Attributes a{{"kernel", Ints{2, 2}}, {"strides", Ints{2, 2}}, {"pads_begin", Ints{0, 0}},
+    Attributes a{{"kernel", Ints{2, 2}},
+                 {"strides", Ints{2, 2}},
+                 {"pads_begin", Ints{0, 0}},
                  {"pads_end", Ints{0, 0}}};
     auto s = infer("MaxPool", {Shape{1, 3, 5, 5}}, a);
     EXPECT_EQ(s[0], PartialShape(Shape{1, 3, 2, 2}));
@@ -178,6 +179,15 @@ TEST(NnPool, ShapeInference) {
     a.set("rounding_type", std::string("ceil"));
     EXPECT_EQ(infer1("MaxPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
     EXPECT_EQ(infer1("AvgPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 3, 3}));
+    // ceil_torch drops the window that would start in the end padding.
+    Attributes t{{"kernel", Ints{2}},
+                 {"strides", Ints{2}},
+                 {"pads_begin", Ints{0}},
+                 {"pads_end", Ints{1}},
+                 {"rounding_type", std::string("ceil")}};
+    EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 3}));
+    t.set("rounding_type", std::string("ceil_torch"));
+    EXPECT_EQ(infer1("MaxPool", {Shape{1, 1, 4}}, t), PartialShape(Shape{1, 1, 2}));
     a.set("auto_pad", std::string("same_lower"));
     a.set("strides", Ints{1, 1});
     EXPECT_EQ(infer1("AvgPool", {Shape{1, 3, 5, 5}}, a), PartialShape(Shape{1, 3, 5, 5}));
@@ -200,6 +210,11 @@ TEST(NnPool, MaxPoolValuesAndIndices) {
     r = run("MaxPool", {f32({-3, -1, -2}, {1, 1, 3})}, p);
     expect_values(r[0], {-1, -1, -1});
     expect_values(r[1], {1, 1, 1});
+    // An empty input whose padding alone fills the window.
+    Attributes e{{"kernel", Ints{2}}, {"pads_begin", Ints{1}}, {"pads_end", Ints{1}}};
+    r = run("MaxPool", {f32({}, {1, 1, 0})}, e);
+    EXPECT_EQ(r[0].shape(), (Shape{1, 1, 1}));
+    expect_values(r[1], {0});
 }
 
 TEST(NnPool, AvgPoolExcludePad) {
@@ -221,9 +236,9 @@ TEST(NnNorm, BatchNormInference) {
                  {{"epsilon", 0.0}});
     // Channel 0: (x - 1) / 2 * 2; channel 1: x + 1.
     expect_values(r[0], {0, 1, 4, 5});
-    EXPECT_THROW(infer1("BatchNormInference",
-                        {Shape{1, 2, 2}, Shape{3}, Shape{2}, Shape{2}, Shape{2}}, {}),
-                 Error);
+    EXPECT_THROW(
+        infer1("BatchNormInference", {Shape{1, 2, 2}, Shape{3}, Shape{2}, Shape{2}, Shape{2}}, {}),
+        Error);
 }
 
 TEST(NnNorm, MVN) {
@@ -241,4 +256,47 @@ TEST(NnNorm, LRN) {
     auto r = run("LRN", {f32({1, 2, 3}, {1, 3, 1, 1}), i64({1})},
                  {{"alpha", 3.0}, {"beta", 1.0}, {"bias", 1.0}, {"size", int64_t{3}}});
     expect_values(r[0], {1.0 / 6, 2.0 / 15, 3.0 / 14});
+}
+
+TEST(NnConvolutionBackpropData, GroupedAndDynamic) {
+    // Two groups, one input and one output channel each: a plain full correlation per group.
+    auto r = run("GroupConvolutionBackpropData",
+                 {f32({1, 2, 3, 4}, {1, 2, 2}), f32({1, 1, 10, 0}, {2, 1, 1, 2})},
+                 conv_attrs({1}, {0}, {0}, {1}));
+    EXPECT_EQ(r[0].shape(), (Shape{1, 2, 3}));
+    expect_values(r[0], {1, 3, 2, 30, 40, 0});
+    // An output_shape only known at run time leaves the spatial extents dynamic.
+    auto n = make_node("ConvolutionBackpropData",
+                       {make_parameter(ElementType::f32, Shape{1, 2, 3, 3})->output(0),
+                        make_parameter(ElementType::f32, Shape{2, 5, 3, 3})->output(0),
+                        make_parameter(ElementType::i64, Shape{2})->output(0)},
+                       conv_attrs({2, 2}, {0, 0}, {0, 0}, {1, 1}));
+    EXPECT_EQ(n->output_shape(0), (PartialShape{1, 5, Dimension(), Dimension()}));
+}
+
+TEST(NnPool, MaxPoolIndexTypeAndAxis) {
+    std::vector<float> v(8);
+    for (int i = 0; i < 8; ++i) v[i] = static_cast<float>(i);
+    Attributes a{{"kernel", Ints{2}},
+                 {"strides", Ints{2}},
+                 {"index_element_type", std::string("i32")},
+                 {"axis", int64_t{2}}};
+    auto r = run("MaxPool", {f32(v, {1, 2, 4})}, a);
+    EXPECT_EQ(r[1].element_type(), ElementType::i32);
+    // Indices count within each spatial plane when axis is 2.
+    expect_values(r[1], {1, 3, 1, 3});
+    a.set("axis", int64_t{0});
+    expect_values(run("MaxPool", {f32(v, {1, 2, 4})}, a)[1], {1, 3, 5, 7});
+    a.set("index_element_type", std::string("f32"));
+    EXPECT_THROW(infer1("MaxPool", {Shape{1, 2, 4}}, a), Error);
+}
+
+TEST(NnDropout, IdentityUnlessRandom) {
+    const Tensor x = f32({1, 2, 3}, {3});
+    auto r = run("Dropout", {x, Tensor::scalar(0.5f), Tensor::scalar(false)}, {});
+    expect_values(r[0], {1, 2, 3});
+    expect_values(r[1], {1, 1, 1});
+    r = run("Dropout", {x, Tensor::scalar(0.0f), Tensor::scalar(true)}, {});
+    expect_values(r[0], {1, 2, 3});
+    EXPECT_THROW(run("Dropout", {x, Tensor::scalar(0.5f), Tensor::scalar(true)}, {}), Error);
 }

@@ -1,9 +1,8 @@
 // Convolution and GroupConvolution (opset1): N-D sliding-window correlation over 1 to 3 spatial
 // axes with strides, dilations, explicit or automatic padding. Any numeric type except boolean;
 // integer types accumulate with wrap-around (ConvInteger builds on them).
-#include "ops/nn/nn_utils.hpp"
-
 #include "core/dispatch.hpp"
+#include "ops/nn/nn_utils.hpp"
 
 namespace kiln::nn {
 namespace {
@@ -40,8 +39,8 @@ void infer_conv_impl(ShapeContext& ctx, bool grouped) {
                   "filters have an invalid rank: ", to_string(filters));
     }
     if (data.rank_is_static() && filters.rank_is_static()) {
-        ctx.check(data.size() + (grouped ? 1 : 0) == filters.size(), "filters ",
-                  to_string(filters), " do not match the rank of data ", to_string(data));
+        ctx.check(data.size() + (grouped ? 1 : 0) == filters.size(), "filters ", to_string(filters),
+                  " do not match the rank of data ", to_string(data));
     }
     const size_t nsp = data.rank_is_static() ? data.size() - 2 : filters.size() - fk;
     std::vector<Dimension> out(nsp + 2);
@@ -114,8 +113,7 @@ void conv_kernel(const T* x, const T* w, T* y, int64_t batch, int64_t groups, in
                                         const T* xr = xc + (i0 * g.in[1] + i1) * g.in[2];
                                         const T* wr = wc + (k0 * g.k[1] + k1) * g.k[2];
                                         for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
-                                            const int64_t i2 =
-                                                o2 * g.s[2] - g.pb[2] + k2 * g.d[2];
+                                            const int64_t i2 = o2 * g.s[2] - g.pb[2] + k2 * g.d[2];
                                             if (i2 < 0 || i2 >= g.in[2]) continue;
                                             acc += to_acc(xr[i2]) * to_acc(wr[k2]);
                                         }

@@ -34,12 +34,12 @@ BackpropGeometry backprop_geometry(const Node& node, const std::vector<int64_t>&
     for (size_t i = 0; i < n; ++i) {
         node_check(node, g.strides[i] > 0 && g.dilations[i] > 0,
                    "strides and dilations must be positive");
-        node_check(node, g.kernel[i] > 0 && g.kernel[i] < kMaxWindowValue &&
-                             g.dilations[i] < kMaxWindowValue && g.strides[i] < kMaxWindowValue &&
-                             g.pads_begin[i] > -kMaxWindowValue &&
-                             g.pads_begin[i] < kMaxWindowValue && pads_end[i] > -kMaxWindowValue &&
-                             pads_end[i] < kMaxWindowValue &&
-                             g.output_padding[i] < kMaxWindowValue,
+        node_check(node,
+                   g.kernel[i] > 0 && g.kernel[i] < kMaxWindowValue &&
+                       g.dilations[i] < kMaxWindowValue && g.strides[i] < kMaxWindowValue &&
+                       g.pads_begin[i] > -kMaxWindowValue && g.pads_begin[i] < kMaxWindowValue &&
+                       pads_end[i] > -kMaxWindowValue && pads_end[i] < kMaxWindowValue &&
+                       g.output_padding[i] < kMaxWindowValue,
                    "invalid kernel extent, stride, dilation or pad");
         node_check(node, g.output_padding[i] >= 0, "output_padding must be >= 0");
         if (ap == AutoPad::valid) g.pads_begin[i] = pads_end[i] = 0;
@@ -47,10 +47,10 @@ BackpropGeometry backprop_geometry(const Node& node, const std::vector<int64_t>&
             g.out.push_back(output_shape ? Dimension((*output_shape)[i]) : Dimension::dynamic());
             continue;
         }
-        node_check(node,
-                   static_cast<double>(g.strides[i]) * static_cast<double>(in[i].get_length()) <
-                       1e18,
-                   "input extent too large");
+        node_check(
+            node,
+            static_cast<double>(g.strides[i]) * static_cast<double>(in[i].get_length()) < 1e18,
+            "input extent too large");
         const int64_t keff = (g.kernel[i] - 1) * g.dilations[i] + 1;
         const int64_t full = g.strides[i] * (in[i].get_length() - 1) + keff + g.output_padding[i];
         const bool same = ap == AutoPad::same_upper || ap == AutoPad::same_lower;
@@ -129,8 +129,10 @@ void infer_backprop_impl(ShapeContext& ctx, bool grouped) {
     std::vector<int64_t> kernel(nsp, 1);
     std::vector<Dimension> in_sp(data.dims().begin() + 2, data.dims().end());
     for (size_t i = 0; i < nsp; ++i) {
-        if (filters[fk + i].is_dynamic()) in_sp[i] = Dimension::dynamic();
-        else kernel[i] = filters[fk + i].get_length();
+        if (filters[fk + i].is_dynamic())
+            in_sp[i] = Dimension::dynamic();
+        else
+            kernel[i] = filters[fk + i].get_length();
     }
     BackpropGeometry g = backprop_geometry(ctx.node(), kernel, in_sp, output_shape);
     out.insert(out.end(), g.out.begin(), g.out.end());
@@ -165,8 +167,7 @@ void backprop_kernel(const T* x, const T* w, T* y, int64_t batch, int64_t groups
                                         Acc<T>* ar = ac + (o0 * g.out[1] + o1) * g.out[2];
                                         const T* wr = wc + (k0 * g.k[1] + k1) * g.k[2];
                                         for (int64_t k2 = 0; k2 < g.k[2]; ++k2) {
-                                            const int64_t o2 =
-                                                i2 * g.s[2] - g.pb[2] + k2 * g.d[2];
+                                            const int64_t o2 = i2 * g.s[2] - g.pb[2] + k2 * g.d[2];
                                             if (o2 < 0 || o2 >= g.out[2]) continue;
                                             ar[o2] += xv * to_acc(wr[k2]);
                                         }
@@ -191,8 +192,8 @@ void eval_backprop(const Node& node, const TensorVector& in, TensorVector& out, 
     if (in.size() == 3) output_shape = in[2].to_int_vector();
     const Shape in_sp = spatial_of(xs);
     std::vector<Dimension> in_dims(in_sp.begin(), in_sp.end());
-    BackpropGeometry bg = backprop_geometry(
-        node, std::vector<int64_t>(ws.begin() + fk, ws.end()), in_dims, output_shape);
+    BackpropGeometry bg = backprop_geometry(node, std::vector<int64_t>(ws.begin() + fk, ws.end()),
+                                            in_dims, output_shape);
     const size_t n = in_sp.size();
     node_check(node, n >= 1 && n <= 3, "supports 1 to 3 spatial axes, got ", n);
     Spatial3 g;

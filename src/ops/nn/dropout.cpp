@@ -15,12 +15,18 @@ void infer_dropout(ShapeContext& ctx) {
         ctx.check(!s.rank_is_static() || s.size() == 0 || (s.size() == 1 && s[0] == Dimension(1)),
                   "input ", i, " must be a scalar, got ", to_string(s));
     }
+    ctx.check(is_float(ctx.input_type(1)) || ctx.input_type(1) == ElementType::dynamic,
+              "ratio must be floating-point");
+    ctx.check(
+        ctx.input_type(2) == ElementType::boolean || ctx.input_type(2) == ElementType::dynamic,
+        "training_mode must be boolean");
     ctx.set_output(0, ctx.input_type(0), ctx.input_shape(0));
     ctx.set_output(1, ElementType::boolean, ctx.input_shape(0));
 }
 
 void eval_dropout(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
-    node_check(node, in[1].size() == 1 && in[2].size() == 1, "ratio and training_mode must be scalars");
+    node_check(node, in[1].size() == 1 && in[2].size() == 1,
+               "ratio and training_mode must be scalars");
     const bool training = in[2].value_as_int(0) != 0;
     const double ratio = in[1].value_as_double(0);
     node_check(node, !training || ratio == 0.0, "random dropout (training mode, ratio ", ratio,

@@ -43,12 +43,12 @@ void infer_matmul(ShapeContext& ctx) {
         ctx.set_output(0, type, PartialShape());
         return;
     }
-    ctx.check(a.size() >= 1 && b.size() >= 1, "operands must be at least 1-D, got ",
-              to_string(a), " and ", to_string(b));
+    ctx.check(a.size() >= 1 && b.size() >= 1, "operands must be at least 1-D, got ", to_string(a),
+              " and ", to_string(b));
     const MatDims da = mat_dims(a, ctx.attrs().get_bool("transpose_a", false), true);
     const MatDims db = mat_dims(b, ctx.attrs().get_bool("transpose_b", false), false);
-    ctx.check(da.cols.compatible(db.rows), "inner dimensions do not match: ", to_string(a),
-              " x ", to_string(b));
+    ctx.check(da.cols.compatible(db.rows), "inner dimensions do not match: ", to_string(a), " x ",
+              to_string(b));
     PartialShape batch = broadcast_partial(ctx, PartialShape(da.batch), PartialShape(db.batch));
     std::vector<Dimension> out = batch.dims();
     if (a.size() > 1) out.push_back(da.rows);

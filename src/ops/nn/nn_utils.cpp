@@ -22,8 +22,8 @@ std::vector<int64_t> spatial_attr(const Node& node, const std::string& name, siz
     std::vector<int64_t> v = node.attrs().get_ints(name);
     // An empty list means "default" (IR writers emit it for unset lists).
     if (v.empty()) return std::vector<int64_t>(n, dflt);
-    node_check(node, v.size() == n, "attribute ", name, " has ", v.size(), " values, expected ",
-               n, " (one per spatial axis)");
+    node_check(node, v.size() == n, "attribute ", name, " has ", v.size(), " values, expected ", n,
+               " (one per spatial axis)");
     return v;
 }
 
@@ -33,16 +33,19 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
     const size_t n = kernel.size();
     w.kernel = std::move(kernel);
     w.strides = spatial_attr(node, "strides", n, 1);
-    w.dilations = with_dilations ? spatial_attr(node, "dilations", n, 1)
-                                 : std::vector<int64_t>(n, 1);
+    w.dilations =
+        with_dilations ? spatial_attr(node, "dilations", n, 1) : std::vector<int64_t>(n, 1);
     w.pads_begin = spatial_attr(node, "pads_begin", n, 0);
     w.pads_end = spatial_attr(node, "pads_end", n, 0);
     w.auto_pad = read_auto_pad(node);
     if (with_rounding) {
-        const std::string r = node.attrs().get_string("rounding_type", "floor");
-        node_check(node, r == "floor" || r == "ceil" || r == "FLOOR" || r == "CEIL",
+        std::string r = node.attrs().get_string("rounding_type", "floor");
+        std::transform(r.begin(), r.end(), r.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        node_check(node, r == "floor" || r == "ceil" || r == "ceil_torch",
                    "unknown rounding_type '", r, "'");
-        w.ceil_mode = r == "ceil" || r == "CEIL";
+        w.ceil_mode = r != "floor";
+        w.ceil_torch = r == "ceil_torch";
     }
     for (size_t i = 0; i < n; ++i) {
         node_check(node, w.kernel[i] > 0, "kernel extents must be positive");
@@ -50,9 +53,10 @@ Window read_window(const Node& node, std::vector<int64_t> kernel, bool with_dila
         node_check(node, w.dilations[i] > 0, "dilations must be positive");
         node_check(node, w.pads_begin[i] >= 0 && w.pads_end[i] >= 0, "pads must be >= 0");
         // Keeps index arithmetic far from overflow.
-        node_check(node, w.kernel[i] < kMaxWindowValue && w.dilations[i] < kMaxWindowValue &&
-                             w.strides[i] < kMaxWindowValue && w.pads_begin[i] < kMaxWindowValue &&
-                             w.pads_end[i] < kMaxWindowValue,
+        node_check(node,
+                   w.kernel[i] < kMaxWindowValue && w.dilations[i] < kMaxWindowValue &&
+                       w.strides[i] < kMaxWindowValue && w.pads_begin[i] < kMaxWindowValue &&
+                       w.pads_end[i] < kMaxWindowValue,
                    "kernel, stride, dilation or pad value too large");
     }
     if (w.auto_pad == AutoPad::valid) {
@@ -77,7 +81,10 @@ int64_t window_output_dim(const Node& node, Window& w, size_t i, int64_t in) {
     node_check(node, padded >= k, "padded input extent ", padded, " on spatial axis ", i,
                " is smaller than the (dilated) kernel extent ", k);
     const int64_t span = padded - k;
-    return (w.ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    int64_t out = (w.ceil_mode ? (span + s - 1) / s : span / s) + 1;
+    // ceil_torch drops a last window that would start past the input and its leading padding.
+    if (w.ceil_torch && out > 1 && (out - 1) * s >= in + w.pads_begin[i]) --out;
+    return out;
 }
 
 std::vector<Dimension> window_output_dims(const Node& node, Window& w, const PartialShape& data,

@@ -33,6 +33,7 @@ struct Window {
     std::vector<int64_t> kernel, strides, dilations, pads_begin, pads_end;
     AutoPad auto_pad = AutoPad::explicit_pad;
     bool ceil_mode = false;
+    bool ceil_torch = false;  // ceil, without windows that start in the end padding
 
     size_t rank() const { return kernel.size(); }
     int64_t effective_kernel(size_t i) const { return (kernel[i] - 1) * dilations[i] + 1; }

@@ -35,8 +35,7 @@ void infer_batch_norm(ShapeContext& ctx) {
     ctx.set_output(0, ctx.input_type(0), data);
 }
 
-void eval_batch_norm(const Node& node, const TensorVector& in, TensorVector& out,
-                     ExecContext&) {
+void eval_batch_norm(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     const Shape& s = in[0].shape();
     const int64_t channels = s[1];
@@ -107,9 +106,8 @@ void eval_mvn(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         const T* x = in[0].data<T>();
         T* y = out[0].data<T>();
         std::vector<double> mean(shape_size(kept), 0.0), var(shape_size(kept), 0.0);
-        for_each_broadcast<1>(s, {kept}, [&](int64_t i, const auto& off) {
-            mean[off[0]] += as_double(x[i]);
-        });
+        for_each_broadcast<1>(s, {kept},
+                              [&](int64_t i, const auto& off) { mean[off[0]] += as_double(x[i]); });
         for (double& m : mean) m /= static_cast<double>(count);
         for_each_broadcast<1>(s, {kept}, [&](int64_t i, const auto& off) {
             const double d = as_double(x[i]) - mean[off[0]];

@@ -105,6 +105,8 @@ void eval_max_pool(const Node& node, const TensorVector& in, TensorVector& out, 
         normalize_axis(node, node.attrs().get_int("axis", 0), static_cast<int64_t>(xs.size()));
     int64_t modulo = 1;
     for (size_t i = static_cast<size_t>(axis); i < xs.size(); ++i) modulo *= xs[i];
+    // An empty input can still give windows (all padding); their index is 0.
+    if (modulo == 0) modulo = 1;
     if (out[0].size() == 0) return;
     dispatch_numeric(in[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);

@@ -42,8 +42,10 @@ Output reshape(const NodeContext& ctx, const Output& v, const Ints& shape) {
         Shape s = shape;
         int64_t known = 1, free_at = -1;
         for (size_t i = 0; i < s.size(); ++i) {
-            if (s[i] < 0) free_at = static_cast<int64_t>(i);
-            else known *= s[i];
+            if (s[i] < 0)
+                free_at = static_cast<int64_t>(i);
+            else
+                known *= s[i];
         }
         if (free_at >= 0) s[free_at] = known ? t.size() / known : 0;
         ctx.check(shape_size(s) == t.size(), "cannot reshape ", describe(t), " to ",
@@ -232,8 +234,10 @@ OutputVector global_pool(const NodeContext& ctx, const char* pool, const char* r
     const Ints kernel = global_kernel(ctx, x);
     const size_t n = kernel.size();
     if (all_static(kernel) && n <= 3) {
-        Attributes a{{"kernel", kernel},         {"strides", Ints(n, 1)},
-                     {"pads_begin", Ints(n, 0)}, {"pads_end", Ints(n, 0)},
+        Attributes a{{"kernel", kernel},
+                     {"strides", Ints(n, 1)},
+                     {"pads_begin", Ints(n, 0)},
+                     {"pads_end", Ints(n, 0)},
                      {"auto_pad", std::string("explicit")}};
         return {ctx.make(pool, {x}, a)[0]};
     }
@@ -266,9 +270,9 @@ OutputVector batch_norm(const NodeContext& ctx) {
     const double eps = ctx.attr_float("epsilon", 1e-5f);
     const bool training = ctx.attr_int("training_mode", 0) != 0;
     if (!training) {
-        Output y = ctx.op("BatchNormInference", {x, ctx.input(1), ctx.input(2), ctx.input(3),
-                                                 ctx.input(4)},
-                          {{"epsilon", eps}});
+        Output y =
+            ctx.op("BatchNormInference",
+                   {x, ctx.input(1), ctx.input(2), ctx.input(3), ctx.input(4)}, {{"epsilon", eps}});
         return {y};
     }
     // Training: normalize with the batch statistics and update the running ones.
@@ -346,7 +350,8 @@ OutputVector gemm(const NodeContext& ctx) {
 OutputVector dropout(const NodeContext& ctx) {
     const Output x = ctx.input(0);
     if (ctx.has_input(2) && !ctx.input_constant(2)) {
-        const Output ratio = ctx.has_input(1) ? ctx.input(1) : scalar_of(ctx, x.element_type(), 0.5);
+        const Output ratio =
+            ctx.has_input(1) ? ctx.input(1) : scalar_of(ctx, x.element_type(), 0.5);
         OutputVector r = ctx.make("Dropout", {x, ratio, ctx.input(2)});
         return {r[0], r[1]};
     }
@@ -369,8 +374,8 @@ OutputVector dropout(const NodeContext& ctx) {
             for (int64_t i = 0; i < mask.size(); ++i) mask.data<bool>()[i] = true;
             r.push_back(ctx.constant(mask));
         } else {
-            r.push_back(ctx.op("Broadcast", {ctx.constant(Tensor::scalar(true)),
-                                             ctx.op("ShapeOf", {x})}));
+            r.push_back(
+                ctx.op("Broadcast", {ctx.constant(Tensor::scalar(true)), ctx.op("ShapeOf", {x})}));
         }
     }
     return r;
