@@ -52,9 +52,10 @@ TEST(ReductionShape, BadAxisThrows) {
     auto p = make_parameter(ElementType::f32, PartialShape({2, 3}), "x");
     EXPECT_THROW(make_node("ReduceSum", {p->output(0), ints({2})}, {{"keep_dims", true}}), Error);
     EXPECT_THROW(make_node("Softmax", {p->output(0)}, {{"axis", int64_t{-3}}}), Error);
-    EXPECT_THROW(make_node("TopK", {p->output(0), make_constant(Tensor::scalar<int64_t>(4))->output(0)},
-                           {{"axis", int64_t{1}}, {"mode", std::string("max")}}),
-                 Error);
+    EXPECT_THROW(
+        make_node("TopK", {p->output(0), make_constant(Tensor::scalar<int64_t>(4))->output(0)},
+                  {{"axis", int64_t{1}}, {"mode", std::string("max")}}),
+        Error);
     auto b = make_parameter(ElementType::f32, PartialShape({2, 3, 4}), "b");
     EXPECT_THROW(make_node("Det", {b->output(0)}), Error);
 }
@@ -93,8 +94,10 @@ TEST(ReductionEval, SoftmaxArgMaxTopK) {
     EXPECT_EQ(last.data<int64_t>()[0], 3);
 
     auto tk = run_op("TopK", x, {make_constant(Tensor::scalar<int64_t>(2))->output(0)},
-                     {{"axis", int64_t{1}}, {"mode", std::string("max")},
-                      {"sort", std::string("value")}, {"index_element_type", std::string("i64")}});
+                     {{"axis", int64_t{1}},
+                      {"mode", std::string("max")},
+                      {"sort", std::string("value")},
+                      {"index_element_type", std::string("i64")}});
     EXPECT_EQ(floats(tk[0]), (std::vector<float>{3, 3}));
     EXPECT_EQ(tk[1].data<int64_t>()[0], 1);
     EXPECT_EQ(tk[1].data<int64_t>()[1], 3);
@@ -140,8 +143,10 @@ TEST(ReductionEval, LogicalAndL1Hardmax) {
 TEST(ReductionEval, TopKMinPutsNaNLast) {
     Tensor x = Tensor::from_vector<float>({NAN, 2, 1}, {3});
     auto tk = run_op("TopK", x, {make_constant(Tensor::scalar<int64_t>(2))->output(0)},
-                     {{"axis", int64_t{0}}, {"mode", std::string("min")},
-                      {"sort", std::string("value")}, {"index_element_type", std::string("i32")}});
+                     {{"axis", int64_t{0}},
+                      {"mode", std::string("min")},
+                      {"sort", std::string("value")},
+                      {"index_element_type", std::string("i32")}});
     EXPECT_EQ(floats(tk[0]), (std::vector<float>{1, 2}));
     EXPECT_EQ(tk[1].element_type(), ElementType::i32);
     EXPECT_EQ(tk[1].data<int32_t>()[0], 2);

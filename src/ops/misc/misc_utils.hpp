@@ -11,9 +11,12 @@ struct AxisSplitM {
 inline AxisSplitM split_axis(const Shape& shape, int64_t axis) {
     AxisSplitM s;
     for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-        if (d < axis) s.outer *= shape[d];
-        else if (d == axis) s.n = shape[d];
-        else s.inner *= shape[d];
+        if (d < axis)
+            s.outer *= shape[d];
+        else if (d == axis)
+            s.n = shape[d];
+        else
+            s.inner *= shape[d];
     }
     return s;
 }
