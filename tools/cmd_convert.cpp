@@ -32,9 +32,10 @@ void run_convert(const ConvertOptions& opt) {
                "' must end with .xml (the weights go to the .bin beside it)");
     const fs::path bin = fs::path(out).replace_extension(".bin");
     // An IR's weights are memory-mapped while we read them: never write over the source.
+    const bool from_ir = fs::path(opt.model).extension() == ".xml";
     const fs::path src_bin = fs::path(opt.model).replace_extension(".bin");
-    KILN_CHECK(!same_file(opt.model, out) && !same_file(src_bin, bin), "output '", out.string(),
-               "' would overwrite the model being converted");
+    KILN_CHECK(!same_file(opt.model, out) && !(from_ir && same_file(src_bin, bin)), "output '",
+               out.string(), "' would overwrite the model being converted");
 
     Core core;
     const std::shared_ptr<Model> model = core.read_model(opt.model);

@@ -78,7 +78,7 @@ void run_info(const std::string& path) {
     std::stable_sort(ops.begin(), ops.end(),
                      [](const auto& a, const auto& b) { return a.second > b.second; });
     std::cout << "\nOperations (" << stats.nodes << " nodes";
-    if (stats.subgraphs) std::cout << ", including " << stats.subgraphs << " sub-graphs";
+    if (stats.subgraphs) std::cout << " in the main graph and " << stats.subgraphs << " sub-graphs";
     std::cout << "):\n";
     size_t width = 4;
     for (const auto& [type, n] : ops) width = std::max(width, type.size());

@@ -1,4 +1,5 @@
 // kiln run: run a model on input tensors read from files and write its outputs.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -108,13 +109,23 @@ std::string compare(const Tensor& actual, const Tensor& expected, double rtol, d
                                       actual.byte_size()) == 0;
         return same ? "" : "packed data differs";
     }
+    if (is_integral(t)) {
+        // Exact, and without going through double (which cannot hold every int64).
+        for (int64_t i = 0; i < actual.size(); ++i) {
+            const bool same = t == ElementType::u64
+                                  ? actual.data<uint64_t>()[i] == expected.data<uint64_t>()[i]
+                                  : actual.value_as_int(i) == expected.value_as_int(i);
+            if (!same) return str_cat("element ", i, " differs");
+        }
+        return "";
+    }
     int64_t worst = -1;
     for (int64_t i = 0; i < actual.size(); ++i) {
         const double a = actual.value_as_double(i), e = expected.value_as_double(i);
-        if (std::isnan(a) && std::isnan(e)) continue;
-        if (a == e) continue;  // equal infinities
-        const double diff = std::fabs(a - e);
-        if (!(diff <= max_diff)) max_diff = diff;
+        const bool a_nan = std::isnan(a), e_nan = std::isnan(e);
+        if ((a_nan && e_nan) || a == e) continue;  // a == e also covers equal infinities
+        const double diff = a_nan || e_nan ? HUGE_VAL : std::fabs(a - e);
+        max_diff = std::max(max_diff, diff);
         if (!(diff <= atol + rtol * std::fabs(e)) && worst < 0) worst = i;
     }
     if (worst >= 0)
@@ -165,7 +176,12 @@ void run_model(const RunOptions& opt) {
         if (!opt.output_dir.empty()) {
             const fs::path p =
                 fs::path(opt.output_dir) / ("output_" + std::to_string(i) + extension(format));
-            save_tensor_file(t, p.string(), format, name);
+            try {
+                save_tensor_file(t, p.string(), format, name);
+            } catch (const Error& e) {
+                KILN_THROW("output ", i, " '", name, "': ", e.what(),
+                           format == TensorFormat::npy ? " (--format pb can hold it)" : "");
+            }
             std::cout << " -> " << p.string();
         }
         std::cout << "\n";

@@ -51,10 +51,11 @@ Tensor load_tensor_file(const std::string& path) {
                "' does not exist");
     const std::string ext = lower_extension(path);
     if (ext == ".npy" || (ext != ".pb" && starts_with_npy_magic(path))) return read_npy(path);
+    if (ext == ".pb") return read_onnx_tensor(path);
     try {
         return read_onnx_tensor(path);
     } catch (const Error& e) {
-        KILN_THROW("cannot read tensor file '", path, "' (.pb TensorProto or .npy): ", e.what());
+        KILN_THROW(e.what(), " (expected a .npy file or an ONNX TensorProto)");
     }
 }
 

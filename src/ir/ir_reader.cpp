@@ -106,7 +106,8 @@ public:
         for (auto& l : layers_) {
             if (l.type == "Parameter") params.push_back(l.node);
             else if (l.type == "Result") results.push_back(l.node);
-            else if (l.type == "Assign") sinks.push_back(l.node);
+            // Assign, and any other node nothing consumes, must still run: a sink.
+            else if (l.type == "Assign" || l.consumers.empty()) sinks.push_back(l.node);
         }
         std::shared_ptr<Model> model;
         try {
@@ -225,7 +226,8 @@ private:
                         (tag.rfind("body", 0) == 0 && tag.size() > 4 &&
                          std::isdigit(static_cast<unsigned char>(tag[4])))) {
                         GraphReader sub(ctx_, str_cat(scope_, "body ", b++, " of ", describe(l), ": "));
-                        bodies.push_back(sub.read(child, tag));
+                        const char* body_name = child.attribute("name").value();
+                        bodies.push_back(sub.read(child, *body_name ? body_name : tag));
                     }
                 }
                 std::string type = l.type;
@@ -389,7 +391,9 @@ std::shared_ptr<Model> read_ir(const std::string& xml_path, const std::string& b
     ctx.xml_path = xml_path;
     ctx.bin_path = bin_path.empty() ? ir::bin_path_for(xml_path) : bin_path;
     pugi::xml_document doc;
-    pugi::xml_parse_result res = doc.load_file(xml_path.c_str());
+    // Attribute text must come back exactly: no whitespace normalization of tabs and newlines.
+    pugi::xml_parse_result res =
+        doc.load_file(xml_path.c_str(), pugi::parse_default & ~pugi::parse_wconv_attribute);
     if (res.status == pugi::status_file_not_found || res.status == pugi::status_io_error)
         KILN_THROW("IR '", xml_path, "': cannot read the file");
     if (!res)

@@ -219,8 +219,10 @@ private:
         }
         for (const auto& body : n.bodies()) {
             KILN_CHECK(body, n.context(), " has a null body");
+            auto xml_body = layer.append_child("body");
+            xml_body.append_attribute("name").set_value(body->name().c_str());
             GraphWriter sub(weights_, options_);
-            sub.write(layer.append_child("body"), *body);
+            sub.write(xml_body, *body);
         }
     }
 

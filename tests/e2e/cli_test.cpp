@@ -103,5 +103,33 @@ TEST_F(CliRun, ConvertThenRunTheIr) {
     EXPECT_EQ(r.code, 0) << r.err << r.out;
 }
 
+TEST_F(CliRun, CompressToFp16KeepsResultsClose) {
+    const std::string conv = std::string(kTestData) + "/pytorch-converted/test_Conv2d";
+    const fs::path xml = dir_ / "conv.xml";
+    const CliResult c =
+        kiln("convert " + quote(conv + "/model.onnx") + " -o " + quote(xml) + " --compress-to-fp16");
+    ASSERT_EQ(c.code, 0) << c.err;
+    EXPECT_NE(c.out.find("float16"), std::string::npos) << c.out;
+    const CliResult info = kiln("info " + quote(xml));
+    ASSERT_EQ(info.code, 0) << info.err;
+    EXPECT_NE(info.out.find("Convert"), std::string::npos) << info.out;
+    const std::string data = quote(conv + "/test_data_set_0");
+    const CliResult r = kiln("run " + quote(xml) + " --input-dir " + data + " --expected-dir " +
+                             data + " --rtol 1e-2 --atol 1e-2");
+    EXPECT_EQ(r.code, 0) << r.err << r.out;
+}
+
+TEST_F(CliRun, ConvertWritesBesideTheWorkingDirectoryByDefault) {
+    const std::string cmd = "cd " + quote(dir_) + " && " + quote(kiln_path()) + " convert " +
+                            quote(kIdModel) + " >/dev/null";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    EXPECT_TRUE(fs::exists(dir_ / "model.xml"));
+    EXPECT_TRUE(fs::exists(dir_ / "model.bin"));
+    // Converting an IR onto itself is refused rather than clobbering the mapped weights.
+    expect_clean_error(kiln("convert " + quote(dir_ / "model.xml") + " -o " +
+                            quote(dir_ / "model.xml")),
+                       "overwrite");
+}
+
 }  // namespace
 }  // namespace kiln::e2e

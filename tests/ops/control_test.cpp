@@ -290,3 +290,23 @@ TEST(ControlRecurrent, OpenVinoGruLinearBeforeReset) {
                            {{"hidden_size", H}, {"direction", std::string("forward")}}),
                  Error);
 }
+
+TEST(ControlScan, BatchedFormScansEachItem) {
+    auto s = param(ElementType::f32, PartialShape{1});
+    auto xi = param(ElementType::f32, PartialShape{1});
+    auto sum = make_op("Add", {s->output(0), xi->output(0)});
+    auto body = std::make_shared<Model>(OutputVector{sum, sum},
+                                        std::vector<std::shared_ptr<Node>>{s, xi}, "body");
+    auto init = param(ElementType::f32, PartialShape{2, 1});
+    auto x = param(ElementType::f32, PartialShape{2, 3, 1});
+    auto n = make_node("Scan", {init->output(0), x->output(0)},
+                       {{"num_scan_inputs", int64_t{1}}, {"batched", int64_t{1}}}, {body});
+    EXPECT_EQ(to_string(n->output_shape(0)), "[2,1]");
+    EXPECT_EQ(to_string(n->output_shape(1)), "[2,3,1]");
+    Model m(n->outputs(), {init, x});
+    auto out = evaluate_model(m, {Tensor::from_vector(std::vector<float>{0, 10}, {2, 1}),
+                                  Tensor::from_vector(std::vector<float>{1, 2, 3, 4, 5, 6},
+                                                      {2, 3, 1})});
+    EXPECT_EQ(floats(out[0]), (std::vector<float>{6, 25}));
+    EXPECT_EQ(floats(out[1]), (std::vector<float>{1, 3, 6, 14, 19, 25}));
+}

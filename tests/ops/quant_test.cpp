@@ -183,3 +183,12 @@ TEST(ConvInteger, PadsWithTheZeroPoint) {
     EXPECT_EQ(values<int32_t>(y[0]),
               (std::vector<int32_t>{1, 3, 5, 3, 5, 12, 16, 9, 11, 24, 28, 15, 7, 15, 17, 9}));
 }
+
+TEST(FakeQuantize, SnapsToLevels) {
+    Tensor x = f32({-1, 0.1f, 0.4f, 0.6f, 2}, {5});
+    Tensor lo = Tensor::scalar(0.f), hi = Tensor::scalar(1.f);
+    Tensor olo = Tensor::scalar(0.f), ohi = Tensor::scalar(10.f);
+    auto y = run_op("FakeQuantize", {x, lo, hi, olo, ohi}, {{"levels", int64_t{3}}});
+    EXPECT_EQ(values<float>(y[0]), (std::vector<float>{0, 0, 5, 5, 10}));
+    EXPECT_THROW(run_op("FakeQuantize", {x, lo, hi, olo, ohi}, {{"levels", int64_t{1}}}), Error);
+}

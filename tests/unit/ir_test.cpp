@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <unordered_map>
@@ -131,6 +132,7 @@ std::shared_ptr<Model> sample_model() {
                         {}, "read");
     rv->output_info(0).names = {"state_value"};
     rv->rt_info()["fused_names"] = "read";
+    rv->rt_info()["note"] = "multi\nline\tvalue &<>\"' \r end";
     auto assign = make_node("Assign", {s->output(0)}, {{"variable_id", std::string("state")}}, {},
                             "save");
     add_result(rv->output(0), "out_state");
@@ -206,6 +208,43 @@ TEST_F(IrTest, RoundTripRunsIdentically) {
         ASSERT_EQ(a.size(), b.size());
         for (size_t i = 0; i < a.size(); ++i) EXPECT_TRUE(a[i].identical(b[i])) << "output " << i;
     }
+}
+
+TEST_F(IrTest, BodiesRoundTripInOrder) {
+    // Any node may carry bodies; control-flow ops keep their port maps as attributes, so a plain
+    // node with bodies exercises the nesting.
+    auto body = [](float v, const std::string& name) {
+        auto p = make_parameter(ElementType::f32, PartialShape({2}), name + "_in");
+        auto c = make_constant(Tensor::from_vector<float>({v, v}), name + "_c");
+        auto b = std::make_shared<Model>(
+            std::vector<std::shared_ptr<Node>>{make_node("Result", {p->output(0)}, {}, {}, "r0"),
+                                               make_node("Result", {c->output(0)}, {}, {}, "r1")},
+            std::vector<std::shared_ptr<Node>>{p}, std::vector<std::shared_ptr<Node>>{}, name);
+        b->rt_info()["which"] = name;
+        return b;
+    };
+    auto x = make_parameter(ElementType::f32, PartialShape({2}), "x");
+    auto outer = make_constant(Tensor::from_vector<float>({1.f, 1.f}), "outer");
+    auto host = make_node("Result", {x->output(0)}, {{"then_port", int64_t{3}}},
+                          {body(1.f, "then"), body(2.f, "else")}, "host");
+    auto m = std::make_shared<Model>(
+        std::vector<std::shared_ptr<Node>>{host, make_node("Result", {outer->output(0)}, {}, {}, "o")},
+        std::vector<std::shared_ptr<Node>>{x}, std::vector<std::shared_ptr<Node>>{}, "m");
+    save_model(*m, path("b.xml"));
+    auto back = read_ir(path("b.xml"));
+    expect_same_graph(*m, *back);
+    ASSERT_EQ(back->results()[0]->bodies().size(), 2u);
+    EXPECT_EQ(back->results()[0]->bodies()[1]->rt_info().at("which"), "else");
+    // The body constant equal to the outer one shares its bytes in the .bin.
+    EXPECT_EQ(fs::file_size(path("b.bin")), 64u + 8u);
+
+    // An error inside a body names the path to it.
+    std::string xml = read("b.xml");
+    const size_t at = xml.find("name=\"else_c\" type=\"Const\"");
+    ASSERT_NE(at, std::string::npos);
+    xml.replace(xml.find("size=\"8\"", at), 8, "size=\"9\"");
+    write("b.xml", xml);
+    expect_error("b.xml", {"body 1 of layer", "name='host'", "name='else_c'", "size=9"});
 }
 
 TEST_F(IrTest, CompressToFp16AddsDecompression) {
@@ -348,4 +387,30 @@ TEST_F(IrTest, MalformedStringConstant) {
     int32_t words[3] = {2, 0, 99};
     write("s.bin", std::string(reinterpret_cast<const char*>(words), sizeof words));
     expect_error("s.xml", {"malformed packed string constant"});
+}
+
+TEST_F(IrTest, MutatedFilesFailCleanly) {
+    // Every number in the .xml turned huge, negative or out of range: read_ir must either succeed
+    // or throw kiln::Error, never crash or read out of bounds.
+    save_model(*sample_model(), path("m.xml"));
+    const std::string xml = read("m.xml");
+    int errors = 0, tried = 0;
+    for (size_t i = 0; i < xml.size(); ++i) {
+        if (!std::isdigit(static_cast<unsigned char>(xml[i])) ||
+            std::isdigit(static_cast<unsigned char>(xml[i - 1])))
+            continue;
+        for (const char* repl : {"99999999999", "-3", "7"}) {
+            std::string bad = xml;
+            bad.replace(i, 1, repl);
+            write("m.xml", bad);
+            ++tried;
+            try {
+                read_ir(path("m.xml"));
+            } catch (const Error&) {
+                ++errors;
+            }
+        }
+    }
+    EXPECT_GT(tried, 100);
+    EXPECT_GT(errors, 0);
 }

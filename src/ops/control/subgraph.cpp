@@ -21,6 +21,8 @@
 //   and whose results are the N next states then K per-iteration values. Outputs: N final
 //   states, K stacked values. Attributes num_scan_inputs (M), num_invariant_inputs (C),
 //   scan_input_axes, scan_input_directions, scan_output_axes, scan_output_directions (ONNX).
+//   batched = 1 selects the Scan-8 form: states, scan inputs and outputs carry a leading batch
+//   axis, and every batch item is scanned on its own (the axes above exclude the batch axis).
 #include <algorithm>
 
 #include "core/op_def.hpp"
@@ -273,12 +275,26 @@ ScanPorts scan_ports(const Node& n, size_t input_count) {
     return p;
 }
 
+PartialShape drop_leading(const PartialShape& s) {
+    if (!s.rank_is_static() || s.rank() == 0) return s;
+    return PartialShape(std::vector<Dimension>(s.dims().begin() + 1, s.dims().end()));
+}
+
 void infer_scan(ShapeContext& ctx) {
     const ScanPorts p = scan_ports(ctx.node(), ctx.input_count());
     const Model& body = *ctx.node().bodies()[0];
-    Dimension len;
+    const bool batched = ctx.attrs().get_int("batched", 0) != 0;
+    // Per batch item shapes of the batched (Scan-8) form.
+    auto in_shape = [&](int64_t i) {
+        const auto& s = ctx.input_shape(static_cast<size_t>(i));
+        return batched && i < p.states + p.scans ? drop_leading(s) : s;
+    };
+    Dimension len, batch;
+    if (batched && p.states + p.scans > 0 && ctx.input_shape(0).rank_is_static() &&
+        ctx.input_shape(0).rank() > 0)
+        batch = ctx.input_shape(0)[0];
     for (int64_t m = 0; m < p.scans; ++m) {
-        const auto& s = ctx.input_shape(static_cast<size_t>(p.states + m));
+        const PartialShape s = in_shape(p.states + m);
         if (!s.rank_is_static()) continue;
         int64_t axis = p.in_axes[static_cast<size_t>(m)];
         if (axis < 0) axis += s.rank();
@@ -290,7 +306,7 @@ void infer_scan(ShapeContext& ctx) {
         const Output& r = body_result(ctx, body, j);
         PartialShape s = r.partial_shape();
         if (j < p.states) {
-            s = merge_shapes(s, ctx.input_shape(static_cast<size_t>(j)));
+            s = merge_shapes(s, in_shape(j));
         } else if (s.rank_is_static()) {
             auto dims = s.dims();
             int64_t axis = p.out_axes[static_cast<size_t>(j - p.states)];
@@ -300,13 +316,19 @@ void infer_scan(ShapeContext& ctx) {
             dims.insert(dims.begin() + axis, len);
             s = PartialShape(dims);
         }
+        if (batched && s.rank_is_static()) {
+            auto dims = s.dims();
+            dims.insert(dims.begin(), batch);
+            s = PartialShape(dims);
+        }
         ctx.set_output(static_cast<size_t>(j), r.element_type(), s);
     }
 }
 
-void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecContext& ctx) {
-    const ScanPorts p = scan_ports(n, in.size());
-    const Model& body = *n.bodies()[0];
+// One unbatched scan; `out_shapes` are the declared output shapes (for empty outputs).
+TensorVector run_scan(const Node& n, const ScanPorts& p, const ReferencePlan& plan,
+                      const TensorVector& in, const std::vector<PartialShape>& out_shapes,
+                      ExecContext& ctx) {
     int64_t len = -1;
     std::vector<int64_t> axes;
     for (int64_t m = 0; m < p.scans; ++m) {
@@ -321,7 +343,6 @@ void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecCon
         len = l;
         axes.push_back(axis);
     }
-    ReferencePlan plan(std::shared_ptr<const Model>(&body, [](const Model*) {}));
     TensorVector args(in.begin(), in.end());
     std::vector<TensorVector> parts(static_cast<size_t>(p.outputs));
     for (int64_t t = 0; t < len; ++t) {
@@ -331,12 +352,14 @@ void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecCon
             args[i] = take_slice(in[i], axes[static_cast<size_t>(m)], idx);
         }
         TensorVector res = plan.run(args, ctx);
-        for (int64_t s = 0; s < p.states; ++s) args[static_cast<size_t>(s)] = res[static_cast<size_t>(s)];
+        for (int64_t s = 0; s < p.states; ++s)
+            args[static_cast<size_t>(s)] = res[static_cast<size_t>(s)];
         for (int64_t k = 0; k < p.outputs; ++k)
             parts[static_cast<size_t>(k)].push_back(res[static_cast<size_t>(p.states + k)]);
     }
-    out.assign(static_cast<size_t>(p.states + p.outputs), Tensor());
-    for (int64_t s = 0; s < p.states; ++s) out[static_cast<size_t>(s)] = args[static_cast<size_t>(s)];
+    TensorVector out(static_cast<size_t>(p.states + p.outputs));
+    for (int64_t s = 0; s < p.states; ++s)
+        out[static_cast<size_t>(s)] = args[static_cast<size_t>(s)];
     for (int64_t k = 0; k < p.outputs; ++k) {
         auto& v = parts[static_cast<size_t>(k)];
         if (p.out_dirs[static_cast<size_t>(k)]) std::reverse(v.begin(), v.end());
@@ -344,8 +367,43 @@ void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecCon
         if (!v.empty() && axis < 0) axis += v[0].rank() + 1;
         const size_t j = static_cast<size_t>(p.states + k);
         out[j] = join(v, axis, true, n.output_type(j),
-                      empty_concat_shape(n.output_shape(j), p.out_axes[static_cast<size_t>(k)]));
+                      empty_concat_shape(out_shapes[j], p.out_axes[static_cast<size_t>(k)]));
     }
+    return out;
+}
+
+void eval_scan(const Node& n, const TensorVector& in, TensorVector& out, ExecContext& ctx) {
+    const ScanPorts p = scan_ports(n, in.size());
+    const Model& body = *n.bodies()[0];
+    ReferencePlan plan(std::shared_ptr<const Model>(&body, [](const Model*) {}));
+    std::vector<PartialShape> shapes;
+    for (size_t j = 0; j < n.output_count(); ++j) shapes.push_back(n.output_shape(j));
+    if (n.attrs().get_int("batched", 0) == 0) {
+        out = run_scan(n, p, plan, in, shapes, ctx);
+        return;
+    }
+    // Scan-8 form: states and scan inputs carry a leading batch axis; invariants do not.
+    const int64_t batched_inputs = p.states + p.scans;
+    KILN_CHECK(batched_inputs > 0 && in[0].rank() > 0, n.context(), " has no batch axis");
+    const int64_t batch = in[0].shape()[0];
+    for (int64_t i = 0; i < batched_inputs; ++i)
+        KILN_CHECK(in[static_cast<size_t>(i)].rank() > 0 &&
+                       in[static_cast<size_t>(i)].shape()[0] == batch,
+                   n.context(), " input ", i, " ", describe(in[static_cast<size_t>(i)]),
+                   " does not have batch size ", batch);
+    for (auto& s : shapes) s = drop_leading(s);
+    std::vector<TensorVector> per_output(n.output_count());
+    for (int64_t b = 0; b < batch; ++b) {
+        TensorVector item(in.begin(), in.end());
+        for (int64_t i = 0; i < batched_inputs; ++i)
+            item[static_cast<size_t>(i)] = take_slice(in[static_cast<size_t>(i)], 0, b);
+        TensorVector res = run_scan(n, p, plan, item, shapes, ctx);
+        for (size_t j = 0; j < res.size(); ++j) per_output[j].push_back(res[j]);
+    }
+    out.assign(n.output_count(), Tensor());
+    for (size_t j = 0; j < out.size(); ++j)
+        out[j] = join(per_output[j], 0, true, n.output_type(j),
+                      empty_concat_shape(n.output_shape(j), 0));
 }
 
 }  // namespace

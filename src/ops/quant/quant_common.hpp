@@ -8,5 +8,6 @@ void register_resize(OpRegistry& r);
 void register_sampling(OpRegistry& r);
 void register_quantize(OpRegistry& r);
 void register_conv_integer(OpRegistry& r);
+void register_fake_quantize(OpRegistry& r);
 
 }  // namespace kiln

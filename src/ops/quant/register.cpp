@@ -1,5 +1,6 @@
 // Quantization and image-geometry ops: Resize, GridSample, ROIAlign, MaxUnpool,
-// QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear, integer matmul.
+// QuantizeLinear / DequantizeLinear / DynamicQuantizeLinear, FakeQuantize, integer matmul and
+// convolution.
 #include "ops/quant/quant_common.hpp"
 
 namespace kiln {
@@ -9,6 +10,7 @@ void register_quant_ops(OpRegistry& r) {
     register_sampling(r);
     register_quantize(r);
     register_conv_integer(r);
+    register_fake_quantize(r);
 }
 
 }  // namespace kiln

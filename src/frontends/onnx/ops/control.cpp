@@ -118,13 +118,20 @@ OutputVector translate_loop(const NodeContext& ctx) {
 }
 
 OutputVector translate_scan(const NodeContext& ctx) {
-    ctx.check(ctx.opset() >= 9, "Scan-8 (batched form) is not supported");
     Subgraph g = ctx.attr_graph("body");
     const int64_t scans = ctx.attr_int("num_scan_inputs");
-    OutputVector inputs = ctx.inputs();
+    const bool batched = ctx.opset() < 9;  // Scan-8: leading batch axis, sequence_lens first
+    OutputVector inputs;
+    for (size_t i = batched ? 1 : 0; i < ctx.input_count(); ++i) inputs.push_back(ctx.input(i));
+    ctx.check(!batched || !ctx.has_input(0), "Scan-8 sequence_lens is not supported");
     for (const auto& v : g.captured) inputs.push_back(v);
     Attributes attrs{{"num_scan_inputs", scans},
                      {"num_invariant_inputs", static_cast<int64_t>(g.captured.size())}};
+    if (batched) {
+        attrs.set("batched", int64_t{1});
+        if (ctx.has_attr("directions"))
+            attrs.set("scan_input_directions", ctx.attr_ints("directions"));
+    }
     for (const char* name : {"scan_input_axes", "scan_input_directions", "scan_output_axes",
                              "scan_output_directions"})
         if (ctx.has_attr(name)) attrs.set(name, ctx.attr_ints(name));
