@@ -218,8 +218,7 @@ void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecC
     }
     dispatch_float(out[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
-        for (size_t i = 0; i < w.size(); ++i)
-            out[0].data<T>()[i] = static_cast<T>(static_cast<float>(w[i]));
+        for (size_t i = 0; i < w.size(); ++i) out[0].data<T>()[i] = from_f64<T>(w[i]);
     });
 }
 
@@ -253,7 +252,7 @@ void eval_window(const Node& node, const TensorVector& in, TensorVector& out, Ex
             if constexpr (std::is_integral_v<T>)
                 y[i] = static_cast<T>(std::isfinite(v) ? std::trunc(v) : 0);
             else
-                y[i] = static_cast<T>(static_cast<float>(v));
+                y[i] = from_f64<T>(v);
         }
     });
 }

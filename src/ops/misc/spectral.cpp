@@ -105,8 +105,8 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         using T = KILN_TYPE_OF(tag);
         const T* x = in[0].data<T>();
         for (size_t i = 0; i < data.size(); ++i)
-            data[i] = RealIn ? cd(static_cast<float>(x[i]), 0)
-                             : cd(static_cast<float>(x[2 * i]), static_cast<float>(x[2 * i + 1]));
+            data[i] = RealIn ? cd(static_cast<double>(x[i]), 0)
+                             : cd(static_cast<double>(x[2 * i]), static_cast<double>(x[2 * i + 1]));
     });
     for (size_t i = 0; i < ax.size(); ++i) {
         const int64_t n = sizes.empty() || sizes[i] == -1 ? shape[ax[i]] : sizes[i];
@@ -129,8 +129,8 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         using T = KILN_TYPE_OF(tag);
         T* y = out[0].data<T>();
         for (size_t i = 0; i < data.size(); ++i) {
-            y[2 * i] = static_cast<T>(static_cast<float>(data[i].real()));
-            y[2 * i + 1] = static_cast<T>(static_cast<float>(data[i].imag()));
+            y[2 * i] = from_f64<T>(data[i].real());
+            y[2 * i + 1] = from_f64<T>(data[i].imag());
         }
     });
 }
@@ -207,7 +207,7 @@ void eval_stft(const Node& node, const TensorVector& in, TensorVector& out, Exec
     dispatch_float(out[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
         T* d = out[0].data<T>();
-        for (size_t i = 0; i < y.size(); ++i) d[i] = static_cast<T>(static_cast<float>(y[i]));
+        for (size_t i = 0; i < y.size(); ++i) d[i] = from_f64<T>(y[i]);
     });
 }
 

@@ -220,7 +220,7 @@ void eval_det(const Node& node, const TensorVector& in, TensorVector& out, ExecC
                     for (int64_t k = c; k < n; ++k) m[r * n + k] -= f * m[c * n + k];
                 }
             }
-            y[b] = static_cast<T>(static_cast<float>(det));
+            y[b] = from_f64<T>(det);
         }
     });
 }

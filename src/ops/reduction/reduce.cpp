@@ -133,7 +133,7 @@ T from_double(double v) {
         if (v >= hi) return std::numeric_limits<T>::max();
         return static_cast<T>(v);
     } else {
-        return static_cast<T>(static_cast<float>(v));
+        return from_f64<T>(v);
     }
 }
 

@@ -64,7 +64,7 @@ void eval_softmax(const Node& node, const TensorVector& in, TensorVector& out, E
                             const double d = static_cast<double>(x[at(k)]) - mx;
                             const double r =
                                 K == SoftKind::softmax ? std::exp(d) / sum : d - std::log(sum);
-                            y[at(k)] = static_cast<T>(static_cast<float>(r));
+                            y[at(k)] = from_f64<T>(r);
                         }
                     }
                 }
