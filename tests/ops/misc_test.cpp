@@ -53,9 +53,9 @@ TEST(MiscEval, DftOfImpulseIsFlat) {
 TEST(MiscEval, StftRectangularWindow) {
     auto p = make_parameter(ElementType::f32, PartialShape({1, 8}), "x");
     auto w = make_constant(Tensor::from_vector<float>({1, 1, 1, 1}, {4}))->output(0);
-    auto n = make_node("STFT", {p->output(0), w,
-                                make_constant(Tensor::scalar<int64_t>(4))->output(0),
-                                make_constant(Tensor::scalar<int64_t>(4))->output(0)});
+    auto n =
+        make_node("STFT", {p->output(0), w, make_constant(Tensor::scalar<int64_t>(4))->output(0),
+                           make_constant(Tensor::scalar<int64_t>(4))->output(0)});
     EXPECT_EQ(to_string(n->output_shape(0)), "[1,2,3,2]");
     Tensor x = Tensor::from_vector<float>({1, 1, 1, 1, 1, 2, 3, 4}, {1, 8});
     Tensor y = run_node(n, {p}, {x})[0];

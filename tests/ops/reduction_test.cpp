@@ -52,9 +52,10 @@ TEST(ReductionShape, BadAxisThrows) {
     auto p = make_parameter(ElementType::f32, PartialShape({2, 3}), "x");
     EXPECT_THROW(make_node("ReduceSum", {p->output(0), ints({2})}, {{"keep_dims", true}}), Error);
     EXPECT_THROW(make_node("Softmax", {p->output(0)}, {{"axis", int64_t{-3}}}), Error);
-    EXPECT_THROW(make_node("TopK", {p->output(0), make_constant(Tensor::scalar<int64_t>(4))->output(0)},
-                           {{"axis", int64_t{1}}, {"mode", std::string("max")}}),
-                 Error);
+    EXPECT_THROW(
+        make_node("TopK", {p->output(0), make_constant(Tensor::scalar<int64_t>(4))->output(0)},
+                  {{"axis", int64_t{1}}, {"mode", std::string("max")}}),
+        Error);
     auto b = make_parameter(ElementType::f32, PartialShape({2, 3, 4}), "b");
     EXPECT_THROW(make_node("Det", {b->output(0)}), Error);
 }
@@ -93,8 +94,10 @@ TEST(ReductionEval, SoftmaxArgMaxTopK) {
     EXPECT_EQ(last.data<int64_t>()[0], 3);
 
     auto tk = run_op("TopK", x, {make_constant(Tensor::scalar<int64_t>(2))->output(0)},
-                     {{"axis", int64_t{1}}, {"mode", std::string("max")},
-                      {"sort", std::string("value")}, {"index_element_type", std::string("i64")}});
+                     {{"axis", int64_t{1}},
+                      {"mode", std::string("max")},
+                      {"sort", std::string("value")},
+                      {"index_element_type", std::string("i64")}});
     EXPECT_EQ(floats(tk[0]), (std::vector<float>{3, 3}));
     EXPECT_EQ(tk[1].data<int64_t>()[0], 1);
     EXPECT_EQ(tk[1].data<int64_t>()[1], 3);
@@ -113,4 +116,38 @@ TEST(ReductionEval, CumSumEinsumDet) {
     EXPECT_EQ(floats(run_op("Einsum", m, {}, {{"equation", std::string("ii")}})[0]),
               (std::vector<float>{5}));
     EXPECT_NEAR(floats(run_op("Det", m, {}, {})[0])[0], -2.f, 1e-5);
+}
+
+TEST(ReductionEval, LogicalAndL1Hardmax) {
+    Tensor b = Tensor::from_vector<bool>({true, false, true, true}, {2, 2});
+    Tensor all = run_op("ReduceLogicalAnd", b, {ints({1})}, {})[0];
+    EXPECT_FALSE(all.data<bool>()[0]);
+    EXPECT_TRUE(all.data<bool>()[1]);
+    EXPECT_THROW(run_op("ReduceSum", b, {ints({1})}, {}), Error);  // booleans are not summed
+
+    Tensor x = Tensor::from_vector<float>({-1, 2, -3, 4}, {2, 2});
+    EXPECT_EQ(floats(run_op("ReduceL1", x, {ints({0})}, {})[0]), (std::vector<float>{4, 6}));
+    EXPECT_EQ(floats(run_op("Hardmax", x, {}, {{"axis", int64_t{0}}})[0]),
+              (std::vector<float>{1, 0, 0, 1}));
+    Tensor am = run_op("ArgMin", x, {}, {{"axis", int64_t{1}}, {"keep_dims", true}})[0];
+    EXPECT_EQ(am.shape(), Shape({2, 1}));
+    EXPECT_EQ(am.data<int64_t>()[0], 0);
+    EXPECT_EQ(am.data<int64_t>()[1], 0);
+
+    // Integer mean divides in 64 bits even when the count exceeds the element type.
+    Tensor big(ElementType::i8, {300});
+    for (int64_t i = 0; i < 300; ++i) big.data<int8_t>()[i] = 0;
+    EXPECT_EQ(run_op("ReduceMean", big, {ints({0})}, {})[0].data<int8_t>()[0], 0);
+}
+
+TEST(ReductionEval, TopKMinPutsNaNLast) {
+    Tensor x = Tensor::from_vector<float>({NAN, 2, 1}, {3});
+    auto tk = run_op("TopK", x, {make_constant(Tensor::scalar<int64_t>(2))->output(0)},
+                     {{"axis", int64_t{0}},
+                      {"mode", std::string("min")},
+                      {"sort", std::string("value")},
+                      {"index_element_type", std::string("i32")}});
+    EXPECT_EQ(floats(tk[0]), (std::vector<float>{1, 2}));
+    EXPECT_EQ(tk[1].element_type(), ElementType::i32);
+    EXPECT_EQ(tk[1].data<int32_t>()[0], 2);
 }

@@ -33,8 +33,8 @@ void infer_string_normalizer(ShapeContext& ctx) {
     ctx.check(ctx.input_type(0) == ElementType::string || ctx.input_type(0) == ElementType::dynamic,
               "expects a string tensor");
     const std::string action = ctx.attrs().get_string("case_change_action", "NONE");
-    ctx.check(action == "NONE" || action == "LOWER" || action == "UPPER",
-              "bad case_change_action ", action);
+    ctx.check(action == "NONE" || action == "LOWER" || action == "UPPER", "bad case_change_action ",
+              action);
     const PartialShape& s = ctx.input_shape(0);
     if (!s.rank_is_static()) {
         ctx.set_output(0, ElementType::string, PartialShape());
@@ -42,8 +42,10 @@ void infer_string_normalizer(ShapeContext& ctx) {
     }
     ctx.check(s.rank() == 1 || (s.rank() == 2 && s[0].compatible(Dimension(1))),
               "expects shape [C] or [1, C], got ", to_string(s));
-    if (s.rank() == 1) ctx.set_output(0, ElementType::string, PartialShape({Dimension()}));
-    else ctx.set_output(0, ElementType::string, PartialShape({1, Dimension()}));
+    if (s.rank() == 1)
+        ctx.set_output(0, ElementType::string, PartialShape({Dimension()}));
+    else
+        ctx.set_output(0, ElementType::string, PartialShape({1, Dimension()}));
 }
 
 void eval_string_normalizer(const Node& node, const TensorVector& in, TensorVector& out,
@@ -58,7 +60,9 @@ void eval_string_normalizer(const Node& node, const TensorVector& in, TensorVect
     std::vector<std::string> kept;
     for (int64_t i = 0; i < in[0].size(); ++i) {
         if (stop.count(sensitive ? x[i] : to_lower(x[i]))) continue;
-        kept.push_back(action == "LOWER" ? to_lower(x[i]) : action == "UPPER" ? to_upper(x[i]) : x[i]);
+        kept.push_back(action == "LOWER"   ? to_lower(x[i])
+                       : action == "UPPER" ? to_upper(x[i])
+                                           : x[i]);
     }
     if (kept.empty()) kept.emplace_back();  // ONNX returns one empty string rather than nothing
     const int64_t c = static_cast<int64_t>(kept.size());
@@ -89,8 +93,10 @@ void infer_tfidf(ShapeContext& ctx) {
         return;
     }
     ctx.check(s.rank() == 1 || s.rank() == 2, "expects a [N] or [B, N] input");
-    if (s.rank() == 1) ctx.set_output(0, ElementType::f32, PartialShape({dim}));
-    else ctx.set_output(0, ElementType::f32, PartialShape({s[0], dim}));
+    if (s.rank() == 1)
+        ctx.set_output(0, ElementType::f32, PartialShape({dim}));
+    else
+        ctx.set_output(0, ElementType::f32, PartialShape({s[0], dim}));
 }
 
 void eval_tfidf(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
@@ -102,7 +108,8 @@ void eval_tfidf(const Node& node, const TensorVector& in, TensorVector& out, Exe
     auto counts = a.get_ints("ngram_counts");
     auto indexes = a.get_ints("ngram_indexes");
     std::vector<std::string> pool;
-    if (strings) pool = a.get_strings("pool_strings");
+    if (strings)
+        pool = a.get_strings("pool_strings");
     else
         for (int64_t v : a.get_ints("pool_int64s")) pool.push_back(std::to_string(v));
     std::map<std::vector<std::string>, size_t> ngrams;
@@ -110,8 +117,8 @@ void eval_tfidf(const Node& node, const TensorVector& in, TensorVector& out, Exe
     for (size_t level = 0; level < counts.size(); ++level) {
         const int64_t n = static_cast<int64_t>(level) + 1;
         const int64_t begin = counts[level];
-        const int64_t end = level + 1 < counts.size() ? counts[level + 1]
-                                                      : static_cast<int64_t>(pool.size());
+        const int64_t end =
+            level + 1 < counts.size() ? counts[level + 1] : static_cast<int64_t>(pool.size());
         KILN_CHECK(begin >= 0 && begin <= end && end <= static_cast<int64_t>(pool.size()) &&
                        (end - begin) % n == 0,
                    node.context(), " inconsistent ngram_counts");
@@ -161,10 +168,12 @@ void eval_tfidf(const Node& node, const TensorVector& in, TensorVector& out, Exe
 // upper_edge_hertz; output_datatype attribute (element type name, default f32).
 void infer_mel(ShapeContext& ctx) {
     ctx.expect_inputs(5);
-    const ElementType t = element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
+    const ElementType t =
+        element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
     ctx.check(is_float(t), "output_datatype must be floating-point");
     for (size_t i = 0; i < 5; ++i)
-        if (const Tensor* v = ctx.input_value(i)) ctx.check(v->size() == 1, "input ", i, " must be a scalar");
+        if (const Tensor* v = ctx.input_value(i))
+            ctx.check(v->size() == 1, "input ", i, " must be a scalar");
     auto bins = const_ints(ctx, 0), dft = const_ints(ctx, 1);
     Dimension rows, cols;
     if (dft) {
@@ -198,7 +207,8 @@ void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecC
     std::vector<double> w(static_cast<size_t>(rows * mel), 0.0);
     for (int64_t i = 0; i < mel; ++i) {
         const int64_t l = f[i], c = f[i + 1], h = f[i + 2];
-        if (c == l) w[c * mel + i] = 1;
+        if (c == l)
+            w[c * mel + i] = 1;
         else
             for (int64_t j = l; j <= c; ++j)
                 w[j * mel + i] = static_cast<double>(j - l) / static_cast<double>(c - l);
@@ -208,8 +218,7 @@ void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecC
     }
     dispatch_float(out[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
-        for (size_t i = 0; i < w.size(); ++i)
-            out[0].data<T>()[i] = static_cast<T>(static_cast<float>(w[i]));
+        for (size_t i = 0; i < w.size(); ++i) out[0].data<T>()[i] = from_f64<T>(w[i]);
     });
 }
 
@@ -217,7 +226,8 @@ void eval_mel(const Node& node, const TensorVector& in, TensorVector& out, ExecC
 // windows and size - 1 for symmetric ones.
 void infer_window(ShapeContext& ctx) {
     ctx.expect_inputs(1);
-    const ElementType t = element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
+    const ElementType t =
+        element_type_from_string(ctx.attrs().get_string("output_datatype", "f32"));
     ctx.check(t != ElementType::string && t != ElementType::boolean, "bad output_datatype");
     auto size = const_ints(ctx, 0);
     if (size) ctx.check(size->size() == 1 && (*size)[0] >= 0, "size must be a non-negative scalar");
@@ -239,8 +249,10 @@ void eval_window(const Node& node, const TensorVector& in, TensorVector& out, Ex
         for (int64_t i = 0; i < size; ++i) {
             const double ang = 2 * std::numbers::pi * static_cast<double>(i) / n_div;
             const double v = a0 - a1 * std::cos(ang) + a2 * std::cos(2 * ang);
-            if constexpr (std::is_integral_v<T>) y[i] = static_cast<T>(std::isfinite(v) ? std::trunc(v) : 0);
-            else y[i] = static_cast<T>(static_cast<float>(v));
+            if constexpr (std::is_integral_v<T>)
+                y[i] = static_cast<T>(std::isfinite(v) ? std::trunc(v) : 0);
+            else
+                y[i] = from_f64<T>(v);
         }
     });
 }

@@ -1,8 +1,20 @@
 #pragma once
 // Helpers shared by the misc family's kernels.
+#include <type_traits>
+
 #include "core/op_def.hpp"
 
 namespace kiln {
+
+/// A double result stored as floating type T (through float for the 16/32-bit types, which
+/// have no direct conversion from double).
+template <class T>
+T from_f64(double v) {
+    if constexpr (std::is_same_v<T, double>)
+        return v;
+    else
+        return static_cast<T>(static_cast<float>(v));
+}
 
 /// (outer, axis extent, inner) element counts of `shape` around `axis`.
 struct AxisSplitM {
@@ -11,9 +23,12 @@ struct AxisSplitM {
 inline AxisSplitM split_axis(const Shape& shape, int64_t axis) {
     AxisSplitM s;
     for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-        if (d < axis) s.outer *= shape[d];
-        else if (d == axis) s.n = shape[d];
-        else s.inner *= shape[d];
+        if (d < axis)
+            s.outer *= shape[d];
+        else if (d == axis)
+            s.n = shape[d];
+        else
+            s.inner *= shape[d];
     }
     return s;
 }

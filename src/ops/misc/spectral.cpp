@@ -55,12 +55,15 @@ void infer_dft(ShapeContext& ctx) {
             ctx.check(!sizes || sizes->size() == ax.size(), "signal_size must match axes");
         }
         for (size_t i = 0; i < ax.size(); ++i) {
-            if (ctx.input_count() == 3 && !sizes) out[ax[i]] = Dimension::dynamic();
-            else if (sizes && (*sizes)[i] != -1) out[ax[i]] = (*sizes)[i];
+            if (ctx.input_count() == 3 && !sizes)
+                out[ax[i]] = Dimension::dynamic();
+            else if (sizes && (*sizes)[i] != -1)
+                out[ax[i]] = (*sizes)[i];
         }
         if (RealIn && !ax.empty() && out[ax.back()].is_static())
             out[ax.back()] = out[ax.back()].get_length() / 2 + 1;
-        else if (RealIn && !ax.empty()) out[ax.back()] = Dimension::dynamic();
+        else if (RealIn && !ax.empty())
+            out[ax.back()] = Dimension::dynamic();
     }
     out.push_back(2);
     ctx.set_output(0, t, PartialShape(out));
@@ -77,8 +80,8 @@ std::vector<cd> dft_axis(const std::vector<cd>& data, Shape& shape, int64_t axis
             for (int64_t k = 0; k < n; ++k) {
                 cd acc = 0;
                 for (int64_t j = 0; j < std::min(n, s.n); ++j) {
-                    const double ang = sign * 2 * std::numbers::pi * static_cast<double>((j * k) % n) /
-                                       static_cast<double>(n);
+                    const double ang = sign * 2 * std::numbers::pi *
+                                       static_cast<double>((j * k) % n) / static_cast<double>(n);
                     acc += data[(o * s.n + j) * s.inner + i] * cd(std::cos(ang), std::sin(ang));
                 }
                 if (inverse) acc /= static_cast<double>(n);
@@ -102,8 +105,8 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         using T = KILN_TYPE_OF(tag);
         const T* x = in[0].data<T>();
         for (size_t i = 0; i < data.size(); ++i)
-            data[i] = RealIn ? cd(static_cast<float>(x[i]), 0)
-                             : cd(static_cast<float>(x[2 * i]), static_cast<float>(x[2 * i + 1]));
+            data[i] = RealIn ? cd(static_cast<double>(x[i]), 0)
+                             : cd(static_cast<double>(x[2 * i]), static_cast<double>(x[2 * i + 1]));
     });
     for (size_t i = 0; i < ax.size(); ++i) {
         const int64_t n = sizes.empty() || sizes[i] == -1 ? shape[ax[i]] : sizes[i];
@@ -126,8 +129,8 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         using T = KILN_TYPE_OF(tag);
         T* y = out[0].data<T>();
         for (size_t i = 0; i < data.size(); ++i) {
-            y[2 * i] = static_cast<T>(static_cast<float>(data[i].real()));
-            y[2 * i + 1] = static_cast<T>(static_cast<float>(data[i].imag()));
+            y[2 * i] = from_f64<T>(data[i].real());
+            y[2 * i + 1] = from_f64<T>(data[i].imag());
         }
     });
 }
@@ -162,8 +165,10 @@ void infer_stft(ShapeContext& ctx) {
         return;
     }
     if (s.rank() == 2) out.push_back(s[0]);
-    if (transpose) out.insert(out.end(), {bins, frames, 2});
-    else out.insert(out.end(), {frames, bins, 2});
+    if (transpose)
+        out.insert(out.end(), {bins, frames, 2});
+    else
+        out.insert(out.end(), {frames, bins, 2});
     ctx.set_output(0, t, PartialShape(out));
 }
 
@@ -191,16 +196,18 @@ void eval_stft(const Node& node, const TensorVector& in, TensorVector& out, Exec
                     const double ang = -2 * std::numbers::pi *
                                        static_cast<double>((pos * k) % fsize) /
                                        static_cast<double>(fsize);
-                    acc += sig[b * len + f * step + pos] * win[j] * cd(std::cos(ang), std::sin(ang));
+                    acc +=
+                        sig[b * len + f * step + pos] * win[j] * cd(std::cos(ang), std::sin(ang));
                 }
-                const int64_t o = transpose ? ((b * bins + k) * frames + f) : ((b * frames + f) * bins + k);
+                const int64_t o =
+                    transpose ? ((b * bins + k) * frames + f) : ((b * frames + f) * bins + k);
                 y[2 * o] = acc.real();
                 y[2 * o + 1] = acc.imag();
             }
     dispatch_float(out[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
         T* d = out[0].data<T>();
-        for (size_t i = 0; i < y.size(); ++i) d[i] = static_cast<T>(static_cast<float>(y[i]));
+        for (size_t i = 0; i < y.size(); ++i) d[i] = from_f64<T>(y[i]);
     });
 }
 

@@ -42,8 +42,10 @@ EinsumSpec parse_einsum(std::string eq, const std::vector<int64_t>& ranks, Fail&
         const auto dots = t.find("...");
         int64_t letters = 0;
         for (char c : t)
-            if (std::isalpha(static_cast<unsigned char>(c))) ++letters;
-            else if (c != '.') fail("bad character '", c, "' in equation");
+            if (std::isalpha(static_cast<unsigned char>(c)))
+                ++letters;
+            else if (c != '.')
+                fail("bad character '", c, "' in equation");
         const int64_t ell = dots == std::string::npos ? 0 : (is_out ? ell_rank : rank - letters);
         if (!is_out && dots == std::string::npos && letters != rank)
             fail("operand '", t, "' does not match an input of rank ", rank);
@@ -114,9 +116,8 @@ void eval_einsum(const Node& node, const TensorVector& in, TensorVector& out, Ex
     allocate_outputs(node, in, out);
     std::vector<int64_t> ranks;
     for (auto& t : in) ranks.push_back(t.rank());
-    auto spec = parse_einsum(node.attrs().get_string("equation"), ranks, [&](const auto&... a) {
-        KILN_THROW(node.context(), " ", a...);
-    });
+    auto spec = parse_einsum(node.attrs().get_string("equation"), ranks,
+                             [&](const auto&... a) { KILN_THROW(node.context(), " ", a...); });
     // All labels: output ones first, then summed ones.
     std::vector<int> labels = spec.output;
     std::map<int, int64_t> extent;
@@ -137,7 +138,8 @@ void eval_einsum(const Node& node, const TensorVector& in, TensorVector& out, Ex
     for (size_t i = 0; i < in.size(); ++i) {
         auto rs = row_major_strides(in[i].shape());
         for (size_t a = 0; a < spec.inputs[i].size(); ++a) {
-            const size_t k = std::find(labels.begin(), labels.end(), spec.inputs[i][a]) - labels.begin();
+            const size_t k =
+                std::find(labels.begin(), labels.end(), spec.inputs[i][a]) - labels.begin();
             if (in[i].shape()[a] != 1) strides[i][k] += rs[a];
         }
     }
@@ -218,7 +220,7 @@ void eval_det(const Node& node, const TensorVector& in, TensorVector& out, ExecC
                     for (int64_t k = c; k < n; ++k) m[r * n + k] -= f * m[c * n + k];
                 }
             }
-            y[b] = static_cast<T>(static_cast<float>(det));
+            y[b] = from_f64<T>(det);
         }
     });
 }

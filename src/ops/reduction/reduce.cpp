@@ -29,8 +29,10 @@ Shape reduced_shape(const Shape& in, const std::vector<int64_t>& axes, bool keep
     Shape out;
     for (size_t d = 0; d < in.size(); ++d) {
         const bool r = std::find(axes.begin(), axes.end(), static_cast<int64_t>(d)) != axes.end();
-        if (!r) out.push_back(in[d]);
-        else if (keep_dims) out.push_back(1);
+        if (!r)
+            out.push_back(in[d]);
+        else if (keep_dims)
+            out.push_back(1);
     }
     return out;
 }
@@ -92,8 +94,10 @@ void infer_reduce(ShapeContext& ctx) {
     std::vector<Dimension> out;
     for (int64_t d = 0; d < rank; ++d) {
         const bool r = std::binary_search(norm.begin(), norm.end(), d);
-        if (!r) out.push_back(in[d]);
-        else if (keep) out.push_back(1);
+        if (!r)
+            out.push_back(in[d]);
+        else if (keep)
+            out.push_back(1);
     }
     ctx.set_output(0, t, PartialShape(out));
 }
@@ -111,7 +115,8 @@ T wrap_add(T a, T b) {
 template <class T>
 T wrap_mul(T a, T b) {
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-        using U = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+        using U =
+            std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
         return static_cast<T>(static_cast<U>(static_cast<U>(a) * static_cast<U>(b)));
     } else {
         return a * b;
@@ -128,7 +133,7 @@ T from_double(double v) {
         if (v >= hi) return std::numeric_limits<T>::max();
         return static_cast<T>(v);
     } else {
-        return static_cast<T>(static_cast<float>(v));
+        return from_f64<T>(v);
     }
 }
 
@@ -144,12 +149,16 @@ void reduce_typed(const Tensor& in, const std::vector<int64_t>& axes, Tensor& ou
     Acc init{};
     if constexpr (K == Kind::prod || K == Kind::land) init = Acc(1);
     if constexpr (K == Kind::max) {
-        if constexpr (std::is_integral_v<Acc>) init = std::numeric_limits<Acc>::lowest();
-        else init = -std::numeric_limits<double>::infinity();
+        if constexpr (std::is_integral_v<Acc>)
+            init = std::numeric_limits<Acc>::lowest();
+        else
+            init = -std::numeric_limits<double>::infinity();
     }
     if constexpr (K == Kind::min) {
-        if constexpr (std::is_integral_v<Acc>) init = std::numeric_limits<Acc>::max();
-        else init = std::numeric_limits<double>::infinity();
+        if constexpr (std::is_integral_v<Acc>)
+            init = std::numeric_limits<Acc>::max();
+        else
+            init = std::numeric_limits<double>::infinity();
     }
     std::fill(acc.begin(), acc.end(), init);
     const T* src = in.data<T>();
@@ -157,17 +166,25 @@ void reduce_typed(const Tensor& in, const std::vector<int64_t>& axes, Tensor& ou
     for (int64_t i = 0; i < n_in; ++i) {
         Acc& a = acc[static_cast<size_t>(offs[static_cast<size_t>(i)])];
         const Acc v = static_cast<Acc>(src[i]);
-        if constexpr (K == Kind::sum || K == Kind::mean) a = wrap_add(a, v);
-        else if constexpr (K == Kind::prod) a = wrap_mul(a, v);
-        else if constexpr (K == Kind::max) a = (v > a || std::isnan(static_cast<double>(v))) ? v : a;
-        else if constexpr (K == Kind::min) a = (v < a || std::isnan(static_cast<double>(v))) ? v : a;
+        if constexpr (K == Kind::sum || K == Kind::mean)
+            a = wrap_add(a, v);
+        else if constexpr (K == Kind::prod)
+            a = wrap_mul(a, v);
+        else if constexpr (K == Kind::max)
+            a = (v > a || std::isnan(static_cast<double>(v))) ? v : a;
+        else if constexpr (K == Kind::min)
+            a = (v < a || std::isnan(static_cast<double>(v))) ? v : a;
         else if constexpr (K == Kind::l1) {
             if constexpr (std::is_signed_v<Acc> && std::is_integral_v<Acc>)
                 a = wrap_add(a, v < 0 ? wrap_mul(v, Acc(-1)) : v);
-            else a = wrap_add(a, static_cast<Acc>(std::abs(static_cast<double>(v))));
-        } else if constexpr (K == Kind::l2) a = wrap_add(a, wrap_mul(v, v));
-        else if constexpr (K == Kind::land) a = a && v;
-        else if constexpr (K == Kind::lor) a = a || v;
+            else
+                a = wrap_add(a, static_cast<Acc>(std::abs(static_cast<double>(v))));
+        } else if constexpr (K == Kind::l2)
+            a = wrap_add(a, wrap_mul(v, v));
+        else if constexpr (K == Kind::land)
+            a = a && v;
+        else if constexpr (K == Kind::lor)
+            a = a || v;
     }
     T* dst = out.data<T>();
     for (int64_t o = 0; o < n_out; ++o) {
@@ -177,8 +194,8 @@ void reduce_typed(const Tensor& in, const std::vector<int64_t>& axes, Tensor& ou
                 // Divide in 64 bits: the count may not fit in Acc.
                 using W = std::conditional_t<std::is_signed_v<Acc>, int64_t, uint64_t>;
                 a = count ? static_cast<Acc>(static_cast<W>(a) / static_cast<W>(count)) : Acc(0);
-            }
-            else a = a / static_cast<double>(count);
+            } else
+                a = a / static_cast<double>(count);
         }
         if constexpr (K == Kind::l2) {
             dst[o] = from_double<T>(std::sqrt(static_cast<double>(a)));

@@ -53,7 +53,8 @@ void eval_softmax(const Node& node, const TensorVector& in, TensorVector& out, E
                         }
                     }
                     if constexpr (K == SoftKind::hardmax) {
-                        for (int64_t k = 0; k < s.n; ++k) y[at(k)] = static_cast<T>(k == arg ? 1 : 0);
+                        for (int64_t k = 0; k < s.n; ++k)
+                            y[at(k)] = static_cast<T>(k == arg ? 1 : 0);
                         continue;
                     } else {
                         double sum = 0;
@@ -61,9 +62,9 @@ void eval_softmax(const Node& node, const TensorVector& in, TensorVector& out, E
                             sum += std::exp(static_cast<double>(x[at(k)]) - mx);
                         for (int64_t k = 0; k < s.n; ++k) {
                             const double d = static_cast<double>(x[at(k)]) - mx;
-                            const double r = K == SoftKind::softmax ? std::exp(d) / sum
-                                                                    : d - std::log(sum);
-                            y[at(k)] = static_cast<T>(static_cast<float>(r));
+                            const double r =
+                                K == SoftKind::softmax ? std::exp(d) / sum : d - std::log(sum);
+                            y[at(k)] = from_f64<T>(r);
                         }
                     }
                 }
@@ -83,8 +84,10 @@ void infer_arg(ShapeContext& ctx) {
     const bool keep = ctx.attrs().get_bool("keep_dims", true);
     std::vector<Dimension> d;
     for (int64_t i = 0; i < s.rank(); ++i) {
-        if (i != axis) d.push_back(s[i]);
-        else if (keep) d.push_back(1);
+        if (i != axis)
+            d.push_back(s[i]);
+        else if (keep)
+            d.push_back(1);
     }
     ctx.set_output(0, ElementType::i64, PartialShape(d));
 }
@@ -126,7 +129,8 @@ void infer_topk(ShapeContext& ctx) {
     ctx.check(sort == "value" || sort == "index" || sort == "none", "bad sort mode ", sort);
     const ElementType it =
         element_type_from_string(ctx.attrs().get_string("index_element_type", "i32"));
-    ctx.check(it == ElementType::i32 || it == ElementType::i64, "index_element_type must be i32/i64");
+    ctx.check(it == ElementType::i32 || it == ElementType::i64,
+              "index_element_type must be i32/i64");
     const PartialShape& ks = ctx.input_shape(1);
     ctx.check(!ks.rank_is_static() || ks.is_dynamic() || shape_size(ks.to_shape()) == 1,
               "k must hold a single value");
@@ -178,8 +182,7 @@ void eval_topk(const Node& node, const TensorVector& in, TensorVector& out, Exec
                     }
                     return is_max ? vb < va : va < vb;
                 });
-                if (sort == "index" || sort == "none")
-                    std::sort(idx.begin(), idx.begin() + k);
+                if (sort == "index" || sort == "none") std::sort(idx.begin(), idx.begin() + k);
                 const int64_t obase = o * k * s.inner + i;
                 dispatch_index(out[1].element_type(), [&](auto itag) {
                     using I = KILN_TYPE_OF(itag);

@@ -46,9 +46,9 @@ OutputVector dft(const NodeContext& ctx) {
     }
     ctx.check(!onesided, "onesided output is supported for real forward transforms only");
     if (last == 1) {
-        Output zeros = ctx.op("Broadcast", {typed_scalar(ctx, x.element_type(), 0),
-                                            ctx.op("ShapeOf", {x})},
-                              {{"mode", std::string("numpy")}});
+        Output zeros =
+            ctx.op("Broadcast", {typed_scalar(ctx, x.element_type(), 0), ctx.op("ShapeOf", {x})},
+                   {{"mode", std::string("numpy")}});
         x = ctx.op("Concat", {x, zeros}, {{"axis", int64_t{r - 1}}});
     }
     args[0] = x;
@@ -84,11 +84,16 @@ OutputVector stft(const NodeContext& ctx) {
 
 std::string onnx_float_type(int64_t dt) {
     switch (dt) {
-        case 1: return "f32";
-        case 10: return "f16";
-        case 11: return "f64";
-        case 16: return "bf16";
-        default: return "";
+        case 1:
+            return "f32";
+        case 10:
+            return "f16";
+        case 11:
+            return "f64";
+        case 16:
+            return "bf16";
+        default:
+            return "";
     }
 }
 
@@ -100,15 +105,24 @@ OutputVector mel_weight_matrix(const NodeContext& ctx) {
 
 std::string onnx_numeric_type(int64_t dt) {
     switch (dt) {
-        case 2: return "u8";
-        case 3: return "i8";
-        case 4: return "u16";
-        case 5: return "i16";
-        case 6: return "i32";
-        case 7: return "i64";
-        case 12: return "u32";
-        case 13: return "u64";
-        default: return onnx_float_type(dt);
+        case 2:
+            return "u8";
+        case 3:
+            return "i8";
+        case 4:
+            return "u16";
+        case 5:
+            return "i16";
+        case 6:
+            return "i32";
+        case 7:
+            return "i64";
+        case 12:
+            return "u32";
+        case 13:
+            return "u64";
+        default:
+            return onnx_float_type(dt);
     }
 }
 

@@ -15,6 +15,23 @@ struct Axes {
     Output value;
 };
 
+// For axes known only at run time: appends [0, rank) when `axes` turns out empty, so the core
+// op (where empty axes mean no reduction) reduces everything as ONNX asks.
+Output all_axes_if_empty(const NodeContext& ctx, Output axes, int64_t rank) {
+    const Attributes i64{{"destination_type", std::string("i64")}};
+    axes = ctx.op("Convert", {axes}, i64);
+    Output count = ctx.op("ShapeOf", {axes});
+    Output empty = ctx.op(
+        "Convert", {ctx.op("Equal", {count, ctx.constant(std::vector<int64_t>{0}, {1})})}, i64);
+    Output stop = ctx.op("Multiply", {empty, ctx.constant(std::vector<int64_t>{rank}, {1})});
+    std::vector<int64_t> all(static_cast<size_t>(rank));
+    std::iota(all.begin(), all.end(), 0);
+    Output extra =
+        ctx.op("Slice", {ctx.constant(all, {rank}), ctx.constant(std::vector<int64_t>{0}, {1}),
+                         stop, ctx.constant(std::vector<int64_t>{1}, {1})});
+    return ctx.op("Concat", {axes, extra}, {{"axis", int64_t{0}}});
+}
+
 Axes reduction_axes(const NodeContext& ctx) {
     Axes a;
     const bool noop_empty = ctx.attr_int("noop_with_empty_axes", 0) != 0;
@@ -27,6 +44,10 @@ Axes reduction_axes(const NodeContext& ctx) {
             (c && c->size() == 0) || (as.is_static() && shape_size(as.to_shape()) == 0);
         if (!known_empty) {
             a.value = ctx.input(1);
+            const bool maybe_empty = !c && !(as.is_static() && shape_size(as.to_shape()) > 0);
+            const PartialShape& ds = ctx.input(0).partial_shape();
+            if (maybe_empty && !noop_empty && ds.rank_is_static())
+                a.value = all_axes_if_empty(ctx, a.value, ds.rank());
             return a;
         }
     } else if (ctx.has_attr("axes")) {
@@ -107,7 +128,8 @@ constexpr char kArgMin[] = "ArgMin";
 template <const char* Core>
 OutputVector softmax_like(const NodeContext& ctx) {
     Output x = ctx.input(0);
-    if (ctx.opset() >= 13) return {ctx.op(Core, {x}, {{"axis", int64_t{ctx.attr_int("axis", -1)}}})};
+    if (ctx.opset() >= 13)
+        return {ctx.op(Core, {x}, {{"axis", int64_t{ctx.attr_int("axis", -1)}}})};
     const PartialShape& s = x.partial_shape();
     int64_t axis = ctx.attr_int("axis", 1);
     ctx.check(s.rank_is_static(), "needs a static rank before opset 13");
