@@ -5,7 +5,8 @@
 //   MatMulInteger(a, b, a_zero_point?, b_zero_point?) -> i32 (numpy matmul broadcasting)
 //   Requantize(acc, a_scale, b_scale, y_scale, y_zero_point) the output stage of
 //     QLinearMatMul / QLinearConv: saturate(round_half_even(acc * (a_scale * b_scale / y_scale))
-//     + y_zero_point), b_scale per tensor or per `axis`.
+//     + y_zero_point); each parameter per tensor or per axis: b_scale along `axis`, a_scale
+//     along `a_axis` and y_scale / y_zero_point along `y_axis` (both default to `axis`).
 // Dedicated kernels keep ONNX's rounding (half to even, in the input's precision) and saturation
 // exact. Scale/zero-point tensors are per tensor (scalar or one value) or per `axis` (1-D).
 #include <cmath>
@@ -258,11 +259,13 @@ void eval_requantize(const Node& node, const TensorVector& in, TensorVector& out
     allocate_outputs(node, in, out);
     const Tensor& acc = in[0];
     const int64_t axis = node.attrs().get_int("axis", 1);
+    const int64_t a_axis = node.attrs().get_int("a_axis", axis);
+    const int64_t y_axis = node.attrs().get_int("y_axis", axis);
     const Shape& s = acc.shape();
-    const ParamIndex ai = param_index(node, s, in[1].shape(), axis);
+    const ParamIndex ai = param_index(node, s, in[1].shape(), a_axis);
     const ParamIndex bi = param_index(node, s, in[2].shape(), axis);
-    const ParamIndex yi = param_index(node, s, in[3].shape(), axis);
-    const ParamIndex zi = param_index(node, s, in[4].shape(), axis);
+    const ParamIndex yi = param_index(node, s, in[3].shape(), y_axis);
+    const ParamIndex zi = param_index(node, s, in[4].shape(), y_axis);
     const auto as = in[1].to_double_vector(), bs = in[2].to_double_vector();
     const auto ys = in[3].to_double_vector(), zp = in[4].to_double_vector();
     dispatch_integer(out[0].element_type(), [&](auto tag) {

@@ -128,12 +128,13 @@ OutputVector matmul_integer(const NodeContext& ctx) {
 }
 
 OutputVector qlinear_matmul(const NodeContext& ctx) {
-    // a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp
+    // a, a_scale, a_zp, b, b_scale, b_zp, y_scale, y_zp; a and y parameters may be per row,
+    // b parameters per column.
     Output acc = ctx.op("MatMulInteger",
                         {ctx.input(0), ctx.input(3), zero_point(ctx, 2, 0), zero_point(ctx, 5, 3)});
     return {ctx.op("Requantize",
                    {acc, ctx.input(1), ctx.input(4), ctx.input(6), zero_point(ctx, 7, 0)},
-                   {{"axis", int64_t{-1}}})};
+                   {{"axis", int64_t{-1}}, {"a_axis", int64_t{-2}}, {"y_axis", int64_t{-2}}})};
 }
 
 Attributes conv_attrs(const NodeContext& ctx, size_t weight) {
