@@ -1,5 +1,7 @@
 #include "kiln/tensor.hpp"
 
+#include <cmath>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -68,6 +70,7 @@ Tensor Tensor::slice_outer(int64_t begin, int64_t end) const {
 }
 
 double Tensor::value_as_double(int64_t i) const {
+    KILN_CHECK(i >= 0 && i < size(), "element ", i, " is out of range for ", describe(*this));
     return dispatch_numeric(type_, [&](auto tag) -> double {
         using T = KILN_TYPE_OF(tag);
         return static_cast<double>(static_cast<const T*>(data_)[i]);
@@ -75,12 +78,23 @@ double Tensor::value_as_double(int64_t i) const {
 }
 
 int64_t Tensor::value_as_int(int64_t i) const {
+    KILN_CHECK(i >= 0 && i < size(), "element ", i, " is out of range for ", describe(*this));
     return dispatch_numeric(type_, [&](auto tag) -> int64_t {
         using T = KILN_TYPE_OF(tag);
-        if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16>)
-            return static_cast<int64_t>(static_cast<float>(static_cast<const T*>(data_)[i]));
-        else
-            return static_cast<int64_t>(static_cast<const T*>(data_)[i]);
+        const T v = static_cast<const T*>(data_)[i];
+        if constexpr (std::is_same_v<T, float16> || std::is_same_v<T, bfloat16> ||
+                      std::is_floating_point_v<T>) {
+            // Converting NaN or an out-of-range float to an integer is undefined: saturate.
+            const double d = static_cast<double>(static_cast<float>(v));
+            if (std::isnan(d)) return 0;
+            if (d >= 9.2233720368547758e18) return INT64_MAX;
+            if (d <= -9.2233720368547758e18) return INT64_MIN;
+            return static_cast<int64_t>(d);
+        } else if constexpr (std::is_same_v<T, uint64_t>) {
+            return v > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<int64_t>(v);
+        } else {
+            return static_cast<int64_t>(v);
+        }
     });
 }
 

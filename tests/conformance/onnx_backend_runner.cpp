@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -74,13 +75,22 @@ std::string compare(const Tensor& expected, const Tensor& actual, const Options&
     return "";
 }
 
+// numpy has no bfloat16, so ONNX test data stores bf16 tensors as their uint16 bit patterns.
+Tensor as_bf16_if_expected(const Tensor& t, ElementType wanted) {
+    if (wanted != ElementType::bf16 || t.element_type() != ElementType::u16) return t;
+    Tensor out(ElementType::bf16, t.shape());
+    if (t.byte_size()) std::memcpy(out.raw_data(), t.raw_data(), t.byte_size());
+    return out;
+}
+
 std::vector<Tensor> run_model(const Core& core, const std::shared_ptr<Model>& model,
                               const std::vector<Tensor>& inputs) {
     auto compiled = core.compile_model(model, "CPU");
     auto req = compiled.create_infer_request();
     KILN_CHECK(inputs.size() == compiled.inputs().size(), "test gives ", inputs.size(),
                " inputs, the model has ", compiled.inputs().size());
-    for (size_t i = 0; i < inputs.size(); ++i) req.set_input_tensor(i, inputs[i]);
+    for (size_t i = 0; i < inputs.size(); ++i)
+        req.set_input_tensor(i, as_bf16_if_expected(inputs[i], compiled.inputs()[i].element_type()));
     req.infer();
     std::vector<Tensor> outs;
     for (size_t i = 0; i < compiled.outputs().size(); ++i) outs.push_back(req.get_output_tensor(i));
@@ -136,6 +146,7 @@ std::string run_test(const fs::path& dir, const Options& opt) {
         KILN_CHECK(actual.size() == expected.size(), "produced ", actual.size(),
                    " outputs, expected ", expected.size());
         for (size_t i = 0; i < actual.size(); ++i) {
+            expected[i] = as_bf16_if_expected(expected[i], actual[i].element_type());
             std::string diff = compare(expected[i], actual[i], opt);
             if (!diff.empty())
                 return str_cat("output ", i, " of ", set.filename().string(), ": ", diff);

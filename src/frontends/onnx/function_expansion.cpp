@@ -1,7 +1,9 @@
 // Operators without a translator but with a function body in their ONNX schema (LayerNorm, the
 // losses, Celu, ...) are expanded into that body, so every op ONNX defines by composition works
 // as soon as its parts do.
+#include <functional>
 #include <map>
+#include <set>
 
 #include "frontends/onnx/graph_context.hpp"
 #include "frontends/onnx/tensor_proto.hpp"
@@ -61,6 +63,27 @@ void GraphContext::expand_function(const onnx::NodeProto& node, int64_t version)
         return it != rename.end() ? it->second : prefix + n;
     };
 
+    // Sub-graphs of body nodes (Range's Loop, ...) read function-scope names from the enclosing
+    // scope: rename those, but not the names a sub-graph defines itself.
+    std::function<void(onnx::GraphProto&)> rename_outer_refs = [&](onnx::GraphProto& g) {
+        std::set<std::string> local;
+        for (const auto& v : g.input()) local.insert(v.name());
+        for (const auto& t : g.initializer()) local.insert(t.name());
+        for (const auto& n : g.node())
+            for (const auto& o : n.output()) local.insert(o);
+        auto outer = [&](std::string& name) {
+            if (!name.empty() && !local.count(name)) name = map_name(name);
+        };
+        for (auto& n : *g.mutable_node()) {
+            for (auto& in : *n.mutable_input()) outer(in);
+            for (auto& a : *n.mutable_attribute()) {
+                if (a.has_g()) rename_outer_refs(*a.mutable_g());
+                for (auto& sg : *a.mutable_graphs()) rename_outer_refs(sg);
+            }
+        }
+        for (auto& v : *g.mutable_output()) outer(*v.mutable_name());
+    };
+
     auto saved = opset_override_;
     for (const auto& op : fn.opset_import())
         opset_override_[op.domain() == "ai.onnx" ? "" : op.domain()] = op.version();
@@ -73,15 +96,25 @@ void GraphContext::expand_function(const onnx::NodeProto& node, int64_t version)
             n.clear_attribute();
             for (const auto& a : body_node.attribute()) {
                 if (a.ref_attr_name().empty()) {
-                    *n.add_attribute() = a;
+                    auto* copy = n.add_attribute();
+                    *copy = a;
+                    if (copy->has_g()) rename_outer_refs(*copy->mutable_g());
+                    for (auto& sg : *copy->mutable_graphs()) rename_outer_refs(sg);
                     continue;
                 }
-                for (const auto& outer : node.attribute()) {
-                    if (outer.name() == a.ref_attr_name()) {
-                        auto* copy = n.add_attribute();
-                        *copy = outer;
-                        copy->set_name(a.name());
-                    }
+                const onnx::AttributeProto* value = nullptr;
+                for (const auto& outer : node.attribute())
+                    if (outer.name() == a.ref_attr_name()) value = &outer;
+                if (!value) {
+                    // The caller left it unset: the schema's default applies, as in ONNX.
+                    auto it = schema->attributes().find(a.ref_attr_name());
+                    if (it != schema->attributes().end() && it->second.default_value.has_type())
+                        value = &it->second.default_value;
+                }
+                if (value) {
+                    auto* copy = n.add_attribute();
+                    *copy = *value;
+                    copy->set_name(a.name());
                 }
             }
             translate_node(n);

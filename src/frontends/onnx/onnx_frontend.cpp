@@ -46,6 +46,11 @@ void normalize_opset(onnx::ModelProto& proto) {
     for (const auto& op : proto.opset_import())
         if (op.domain().empty() || op.domain() == "ai.onnx") version = op.version();
     if (version < 0 || version >= kNormalizedOpset) return;
+    // The converter's Scan 8 -> 9 adapter drops the batch axis from the graph inputs; the Scan
+    // translator reads the batched opset-8 form directly.
+    if (version < 9)
+        for (const auto& n : proto.graph().node())
+            if (n.op_type() == "Scan" && (n.domain().empty() || n.domain() == "ai.onnx")) return;
     try {
         proto = onnx::version_conversion::ConvertVersion(proto, kNormalizedOpset);
     } catch (const std::exception&) {
