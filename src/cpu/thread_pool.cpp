@@ -32,9 +32,7 @@ ThreadPool::~ThreadPool() {
     for (auto& t : workers_) t.join();
 }
 
-int ThreadPool::hardware_threads() {
-    return std::max(1u, std::thread::hardware_concurrency());
-}
+int ThreadPool::hardware_threads() { return std::max(1u, std::thread::hardware_concurrency()); }
 
 void ThreadPool::parallel_for(int64_t begin, int64_t end, int64_t cost_per_item,
                               const RangeFn& fn) {

@@ -43,9 +43,9 @@ private:
     struct Job {
         const RangeFn* fn = nullptr;
         int64_t begin = 0, end = 0, chunk = 1, chunks = 0;
-        int64_t next = 0;           // next chunk to hand out (guarded by the pool's mutex)
-        int64_t done = 0;           // chunks finished or skipped
-        std::exception_ptr error;   // the first failure
+        int64_t next = 0;          // next chunk to hand out (guarded by the pool's mutex)
+        int64_t done = 0;          // chunks finished or skipped
+        std::exception_ptr error;  // the first failure
     };
 
     void worker_loop();

@@ -1,0 +1,515 @@
+// kiln benchmark: measures inference latency and throughput of a model on random inputs, in the
+// spirit of OpenVINO's benchmark_app (same single-dash flag names, so its users' commands work).
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "commands.hpp"
+#include "core/dispatch.hpp"
+#include "kiln/runtime.hpp"
+
+namespace kiln::tools {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using Json = nlohmann::ordered_json;
+
+const char* kUsage = R"(Usage: kiln benchmark -m MODEL [options]
+Measures inference latency and throughput on deterministic random inputs.
+
+  -m MODEL              model file (.onnx or .xml)                            (required)
+  -d DEVICE             CPU or AUTO                                           [CPU]
+  -hint HINT            latency | throughput | none (PERFORMANCE_HINT)        [throughput]
+  -api API              sync | async                                          [async]
+  -nstreams N           NUM_STREAMS; also the number of concurrent requests with -api async
+  -nthreads N           INFERENCE_NUM_THREADS
+  -infer_precision P    f32 | bf16 (INFERENCE_PRECISION_HINT)
+  -niter N              number of iterations (all requests together)
+  -t SECONDS            run time; 10 s when neither -niter nor -t is given
+  -b N                  batch: the first dimension of every input
+  -shape SHAPES         input shapes, e.g. "x[1,3,224,224],mask[1,128]" or "[1,3,224,224]"
+  -pc                   print per-operation performance counters
+  --report FILE         write the results as JSON
+  -h, --help            print this help
+With both -niter and -t, the run stops at whichever limit comes first.
+)";
+
+struct BenchOptions {
+    std::string model, device = "CPU", hint = "throughput", api = "async", precision, report;
+    std::string shapes;
+    std::optional<int64_t> nstreams, nthreads, niter, batch;
+    std::optional<double> seconds;
+    bool perf_counts = false, help = false;
+};
+
+int64_t parse_int(const std::string& flag, const std::string& v, int64_t min) {
+    size_t used = 0;
+    int64_t x = 0;
+    try {
+        x = std::stoll(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
+    }
+    KILN_CHECK(used == v.size() && !v.empty(), flag, ": '", v, "' is not an integer");
+    KILN_CHECK(x >= min, flag, " must be at least ", min, ", got ", x);
+    return x;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// Flags take one or two dashes ("-niter 20", "--niter=20").
+BenchOptions parse_args(const std::vector<std::string>& args) {
+    BenchOptions o;
+    for (size_t i = 0; i < args.size(); ++i) {
+        const std::string& arg = args[i];
+        std::string flag = arg, value;
+        bool has_value = false;
+        KILN_CHECK(flag.size() >= 2 && flag[0] == '-', "unexpected argument '", flag,
+                   "' (options start with '-'; see kiln benchmark --help)");
+        const std::string name = flag.substr(flag[1] == '-' ? 2 : 1);
+        std::string key = name;
+        if (const size_t eq = name.find('='); eq != std::string::npos) {
+            key = name.substr(0, eq);
+            value = name.substr(eq + 1);
+            has_value = true;
+        }
+        flag = "-" + key;
+        if (key == "h" || key == "help") {
+            o.help = true;
+            continue;
+        }
+        if (key == "pc") {
+            o.perf_counts = true;
+            continue;
+        }
+        static const std::set<std::string> kValued = {
+            "m",     "d", "hint",  "api",    "nstreams", "nthreads", "infer_precision",
+            "niter", "b", "shape", "report", "t"};
+        KILN_CHECK(kValued.count(key), "unknown option '", arg, "' (see kiln benchmark --help)");
+        if (!has_value) {
+            KILN_CHECK(i + 1 < args.size(), flag, " needs a value");
+            value = args[++i];
+        }
+        if (key == "m")
+            o.model = value;
+        else if (key == "d")
+            o.device = value;
+        else if (key == "hint")
+            o.hint = lower(value);
+        else if (key == "api")
+            o.api = lower(value);
+        else if (key == "nstreams")
+            o.nstreams = parse_int(flag, value, 1);
+        else if (key == "nthreads")
+            o.nthreads = parse_int(flag, value, 0);
+        else if (key == "infer_precision")
+            o.precision = lower(value);
+        else if (key == "niter")
+            o.niter = parse_int(flag, value, 1);
+        else if (key == "b")
+            o.batch = parse_int(flag, value, 1);
+        else if (key == "shape")
+            o.shapes = value;
+        else if (key == "report")
+            o.report = value;
+        else if (key == "t") {
+            char* end = nullptr;
+            const double s = std::strtod(value.c_str(), &end);
+            KILN_CHECK(!value.empty() && *end == '\0' && std::isfinite(s) && s > 0, flag, ": '",
+                       value, "' is not a positive number of seconds");
+            o.seconds = s;
+        } else {
+            KILN_THROW("unknown option '", arg, "'");
+        }
+    }
+    if (o.help) return o;
+    KILN_CHECK(!o.model.empty(), "-m MODEL is required (see kiln benchmark --help)");
+    KILN_CHECK(o.hint == "latency" || o.hint == "throughput" || o.hint == "none", "-hint: '",
+               o.hint, "' is not one of latency, throughput, none");
+    KILN_CHECK(o.api == "sync" || o.api == "async", "-api: '", o.api,
+               "' is not one of sync, async");
+    KILN_CHECK(o.precision.empty() || o.precision == "f32" || o.precision == "bf16",
+               "-infer_precision: '", o.precision, "' is not one of f32, bf16");
+    if (!o.niter && !o.seconds) o.seconds = 10.0;
+    return o;
+}
+
+/// "x[1,3,224,224],y[1,128]" -> {x: [1,3,224,224], y: [1,128]}; "[..]" alone names no input.
+std::vector<std::pair<std::string, Shape>> parse_shapes(const std::string& text) {
+    std::vector<std::pair<std::string, Shape>> out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        const size_t open = text.find('[', pos);
+        const size_t close = open == std::string::npos ? open : text.find(']', open);
+        KILN_CHECK(close != std::string::npos, "-shape: cannot parse '", text,
+                   "' (expected NAME[d0,d1,...] separated by commas)");
+        Shape dims;
+        std::stringstream body(text.substr(open + 1, close - open - 1));
+        for (std::string d; std::getline(body, d, ',');) dims.push_back(parse_int("-shape", d, 0));
+        out.emplace_back(text.substr(pos, open - pos), std::move(dims));
+        pos = close + 1;
+        if (pos < text.size()) {
+            KILN_CHECK(text[pos] == ',', "-shape: expected ',' after ']' in '", text, "'");
+            ++pos;
+        }
+    }
+    return out;
+}
+
+/// The concrete shape of every input: -shape, then -b for the first dimension; what remains
+/// dynamic is an error, since random data needs a size.
+std::vector<Shape> resolve_shapes(const BenchOptions& o, const Model& model) {
+    const OutputVector inputs = model.inputs();
+    std::vector<PartialShape> shapes;
+    for (const Output& in : inputs) shapes.push_back(in.partial_shape());
+    std::vector<bool> given(inputs.size(), false);
+    for (const auto& [name, shape] : parse_shapes(o.shapes)) {
+        std::vector<size_t> targets;
+        if (name.empty()) {
+            for (size_t i = 0; i < inputs.size(); ++i) targets.push_back(i);
+        } else {
+            try {
+                targets.push_back(model.parameter_index(name));
+            } catch (const Error& e) {
+                KILN_THROW("-shape: ", e.what());  // the message lists the input names
+            }
+        }
+        for (size_t i : targets) {
+            KILN_CHECK(inputs[i].partial_shape().compatible(PartialShape(shape)),
+                       "-shape: ", to_string(shape), " does not fit input '", inputs[i].any_name(),
+                       "' of shape ", to_string(inputs[i].partial_shape()),
+                       " (static dimensions cannot be changed)");
+            shapes[i] = PartialShape(shape);
+            given[i] = true;
+        }
+    }
+    std::vector<Shape> out;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        PartialShape& s = shapes[i];
+        if (o.batch && !given[i] && s.rank_is_static() && s.size() > 0) {
+            KILN_CHECK(s[0].compatible(Dimension(*o.batch)), "-b ", *o.batch, ": input '",
+                       inputs[i].any_name(), "' has a static batch of ", s[0].get_length(),
+                       " (static dimensions cannot be changed)");
+            s[0] = Dimension(*o.batch);
+        }
+        KILN_CHECK(s.is_static(), "input '", inputs[i].any_name(), "' has dynamic shape ",
+                   to_string(s), ": give its shape with -shape \"", inputs[i].any_name(),
+                   "[...]\"");
+        out.push_back(s.to_shape());
+    }
+    return out;
+}
+
+/// Deterministic random data: floats in [-1, 1), integers in [0, 10) (safe as indices of most
+/// gather-like inputs), booleans 0/1.
+Tensor random_tensor(ElementType type, const Shape& shape, uint64_t seed) {
+    Tensor t(type, shape);
+    std::mt19937_64 rng(seed);
+    if (type == ElementType::string) {
+        for (int64_t i = 0; i < t.size(); ++i) t.data<std::string>()[i] = "kiln";
+    } else if (bit_width(type) < 8) {
+        auto* bytes = static_cast<uint8_t*>(t.raw_data());
+        for (size_t i = 0; i < t.byte_size(); ++i) bytes[i] = static_cast<uint8_t>(rng());
+    } else {
+        dispatch_numeric(type, [&](auto tag) {
+            using T = KILN_TYPE_OF(tag);
+            T* p = t.data<T>();
+            std::uniform_real_distribution<float> real(-1.0f, 1.0f);
+            for (int64_t i = 0; i < t.size(); ++i) {
+                if constexpr (std::is_same_v<T, bool>) {
+                    p[i] = (rng() & 1) != 0;
+                } else if constexpr (std::is_integral_v<T>) {
+                    p[i] = static_cast<T>(rng() % 10);
+                } else {
+                    p[i] = static_cast<T>(real(rng));
+                }
+            }
+        });
+    }
+    return t;
+}
+
+double ms_since(Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+/// Peak resident set size of this process in KiB (VmHWM), or -1 where /proc is unavailable.
+int64_t peak_memory_kib() {
+    std::ifstream f("/proc/self/status");
+    for (std::string line; std::getline(f, line);)
+        if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+    return -1;
+}
+
+struct LatencyStats {
+    double median = 0, average = 0, p90 = 0, p99 = 0, min = 0, max = 0;
+};
+
+/// Nearest-rank percentiles of the per-iteration latencies.
+LatencyStats summarize_latencies(std::vector<double> ms) {
+    LatencyStats s;
+    if (ms.empty()) return s;
+    std::sort(ms.begin(), ms.end());
+    const auto rank = [&](double p) {
+        const auto r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(ms.size())));
+        return ms[std::clamp<size_t>(r, 1, ms.size()) - 1];
+    };
+    const size_t n = ms.size();
+    s.median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
+    for (double x : ms) s.average += x;
+    s.average /= static_cast<double>(n);
+    s.p90 = rank(90);
+    s.p99 = rank(99);
+    s.min = ms.front();
+    s.max = ms.back();
+    return s;
+}
+
+/// A bar on stderr, redrawn in place; only drawn when stderr is a terminal.
+class Progress {
+public:
+    Progress(std::optional<int64_t> niter, std::optional<double> seconds)
+        : enabled_(::isatty(STDERR_FILENO) == 1), niter_(niter), seconds_(seconds) {}
+    void update(int64_t count, double elapsed_s) {
+        if (!enabled_) return;
+        double f = 0;
+        if (niter_) f = static_cast<double>(count) / static_cast<double>(*niter_);
+        if (seconds_) f = std::max(f, elapsed_s / *seconds_);
+        f = std::clamp(f, 0.0, 1.0);
+        constexpr int kWidth = 40;
+        const int filled = static_cast<int>(f * kWidth);
+        std::fprintf(stderr, "\r[%s%s] %3d%%  %lld iterations, %.1f s", bar(filled, '#').c_str(),
+                     bar(kWidth - filled, ' ').c_str(), static_cast<int>(f * 100),
+                     static_cast<long long>(count), elapsed_s);
+        std::fflush(stderr);
+        drawn_ = true;
+    }
+    void finish() {
+        if (drawn_) std::fprintf(stderr, "\n");
+    }
+
+private:
+    static std::string bar(int n, char c) { return std::string(static_cast<size_t>(n), c); }
+    bool enabled_, drawn_ = false;
+    std::optional<int64_t> niter_;
+    std::optional<double> seconds_;
+};
+
+struct RunResult {
+    std::vector<double> latencies_ms;
+    double duration_ms = 0;
+};
+
+/// Runs the requests concurrently, one thread each (a single request for -api sync), until the
+/// iteration or time limit; iterations are claimed from a shared counter so -niter is exact.
+RunResult run_requests(std::vector<InferRequest>& requests, const BenchOptions& o) {
+    std::atomic<int64_t> claimed{0}, finished{0};
+    std::atomic<bool> stop{false};
+    std::mutex m;
+    std::condition_variable cv;
+    std::exception_ptr error;
+    std::vector<std::vector<double>> latencies(requests.size());
+    size_t running = requests.size();  // guarded by m
+    const auto start = Clock::now();
+    const auto deadline = o.seconds ? start + std::chrono::duration_cast<Clock::duration>(
+                                                  std::chrono::duration<double>(*o.seconds))
+                                    : Clock::time_point::max();
+    const auto worker = [&](size_t r) {
+        try {
+            while (!stop.load()) {
+                if (o.niter && claimed.fetch_add(1) >= *o.niter) break;
+                if (Clock::now() >= deadline) break;
+                const auto t0 = Clock::now();
+                requests[r].infer();
+                latencies[r].push_back(ms_since(t0));
+                ++finished;
+            }
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(m);
+            if (!error) error = std::current_exception();
+            stop = true;
+        }
+        std::lock_guard<std::mutex> lock(m);
+        --running;
+        cv.notify_all();
+    };
+    std::vector<std::thread> threads;
+    for (size_t r = 0; r < requests.size(); ++r) threads.emplace_back(worker, r);
+    Progress progress(o.niter, o.seconds);
+    {
+        std::unique_lock<std::mutex> lock(m);
+        while (running > 0) {
+            progress.update(finished.load(), ms_since(start) / 1000);
+            cv.wait_for(lock, std::chrono::milliseconds(200));
+        }
+    }
+    for (auto& t : threads) t.join();
+    RunResult result;
+    result.duration_ms = ms_since(start);
+    progress.update(finished.load(), result.duration_ms / 1000);
+    progress.finish();
+    if (error) std::rethrow_exception(error);
+    for (const auto& l : latencies)
+        result.latencies_ms.insert(result.latencies_ms.end(), l.begin(), l.end());
+    return result;
+}
+
+std::string fixed(double v, int digits = 2) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.*f", digits, v);
+    return buf;
+}
+
+std::string fixed3(double v) { return fixed(v, 3); }
+
+void benchmark(const BenchOptions& o) {
+    if (o.help) {
+        std::cout << kUsage;
+        return;
+    }
+    Core core;
+    auto t0 = Clock::now();
+    const std::shared_ptr<Model> model = core.read_model(o.model);
+    const double read_ms = ms_since(t0);
+    const std::vector<Shape> shapes = resolve_shapes(o, *model);
+
+    AnyMap props;
+    if (o.hint != "none")
+        props["PERFORMANCE_HINT"] = o.hint == "latency" ? "LATENCY" : "THROUGHPUT";
+    if (o.nstreams) props["NUM_STREAMS"] = std::to_string(*o.nstreams);
+    if (o.nthreads) props["INFERENCE_NUM_THREADS"] = std::to_string(*o.nthreads);
+    if (!o.precision.empty()) props["INFERENCE_PRECISION_HINT"] = o.precision;
+    t0 = Clock::now();
+    const CompiledModel compiled = core.compile_model(model, o.device, props);
+    const double compile_ms = ms_since(t0);
+
+    // The runtime has only synchronous requests so far: "async" runs that many requests from
+    // threads of our own, which is what streams will do inside the device.
+    size_t nreq = 1;
+    if (o.api == "async") nreq = o.nstreams ? *o.nstreams : o.hint == "throughput" ? 2 : 1;
+    std::vector<InferRequest> requests;
+    const OutputVector inputs = model->inputs();
+    for (size_t r = 0; r < nreq; ++r) {
+        requests.push_back(compiled.create_infer_request());
+        for (size_t i = 0; i < inputs.size(); ++i)
+            requests.back().set_input_tensor(
+                i, random_tensor(inputs[i].element_type(), shapes[i], 1234 + i));
+    }
+    t0 = Clock::now();
+    requests[0].infer();
+    const double first_ms = ms_since(t0);
+
+    const RunResult run = run_requests(requests, o);
+    const LatencyStats lat = summarize_latencies(run.latencies_ms);
+    const auto count = static_cast<int64_t>(run.latencies_ms.size());
+    const int64_t batch = o.batch.value_or(1);
+    const double fps =
+        run.duration_ms > 0 ? static_cast<double>(batch * count) / (run.duration_ms / 1000) : 0;
+    const int64_t peak_kib = peak_memory_kib();
+    const char* pc_note =
+        "per-operation performance counters are not provided by the CPU device yet";
+
+    Json compiled_props = Json::object();
+    for (const char* key :
+         {"PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT"}) {
+        try {
+            compiled_props[key] = compiled.get_property(key);
+        } catch (const Error&) {
+        }  // not set and without a default
+    }
+
+    std::ostringstream out;
+    out << "Model: " << o.model << "\n"
+        << "Device: " << o.device << "  hint: " << o.hint << "  api: " << o.api
+        << "  requests: " << nreq << "\n";
+    out << "Compiled model properties:";
+    for (const auto& [k, v] : compiled_props.items())
+        out << " " << k << "=" << v.get<std::string>();
+    out << "\nInputs:\n";
+    for (size_t i = 0; i < inputs.size(); ++i)
+        out << "  " << inputs[i].any_name() << ": " << to_string(inputs[i].element_type()) << " "
+            << to_string(shapes[i]) << "\n";
+    out << "Read model: " << fixed(read_ms) << " ms\n"
+        << "Compile model: " << fixed(compile_ms) << " ms\n"
+        << "First inference: " << fixed(first_ms) << " ms\n"
+        << "Count: " << count << " iterations\n"
+        << "Duration: " << fixed(run.duration_ms) << " ms\n"
+        << "Latency:\n"
+        << "  Median: " << fixed3(lat.median) << " ms\n"
+        << "  Average: " << fixed3(lat.average) << " ms\n"
+        << "  P90: " << fixed3(lat.p90) << " ms\n"
+        << "  P99: " << fixed3(lat.p99) << " ms\n"
+        << "  Min: " << fixed3(lat.min) << " ms\n"
+        << "  Max: " << fixed3(lat.max) << " ms\n"
+        << "Throughput: " << fixed(fps) << " FPS\n"
+        << "Peak memory: "
+        << (peak_kib >= 0 ? fixed(static_cast<double>(peak_kib) / 1024, 1) + " MiB" : "unknown")
+        << "\n";
+    if (o.perf_counts) out << "Performance counters: " << pc_note << "\n";
+    std::cout << out.str() << std::flush;
+
+    if (o.report.empty()) return;
+    Json j;
+    j["model"] = o.model;
+    j["device"] = o.device;
+    j["hint"] = o.hint;
+    j["api"] = o.api;
+    j["requests"] = nreq;
+    j["batch"] = batch;
+    j["properties"] = props;
+    j["compiled_properties"] = compiled_props;
+    j["inputs"] = Json::array();
+    for (size_t i = 0; i < inputs.size(); ++i)
+        j["inputs"].push_back({{"name", inputs[i].any_name()},
+                               {"type", std::string(to_string(inputs[i].element_type()))},
+                               {"shape", shapes[i]}});
+    j["read_time_ms"] = read_ms;
+    j["compile_time_ms"] = compile_ms;
+    j["first_inference_ms"] = first_ms;
+    j["count"] = count;
+    j["duration_ms"] = run.duration_ms;
+    j["latency_ms"] = {{"median", lat.median}, {"average", lat.average}, {"p90", lat.p90},
+                       {"p99", lat.p99},       {"min", lat.min},         {"max", lat.max}};
+    j["throughput_fps"] = fps;
+    j["peak_memory_kib"] = peak_kib;
+    if (o.perf_counts) {
+        j["performance_counters"] = nullptr;
+        j["performance_counters_note"] = pc_note;
+    }
+    std::ofstream f(o.report, std::ios::trunc);
+    KILN_CHECK(f, "--report: cannot create '", o.report, "'");
+    f << j.dump(2) << "\n";
+    KILN_CHECK(f.good(), "--report: error writing '", o.report, "'");
+}
+
+}  // namespace
+
+Command add_benchmark_command(CLI::App& parent) {
+    CLI::App* app = parent.add_subcommand(
+        "benchmark", "Measure latency and throughput on random inputs (see benchmark --help).");
+    // Options are parsed here, not by CLI11, to accept benchmark_app's single-dash long flags.
+    app->set_help_flag();
+    app->prefix_command();
+    app->allow_extras();
+    return {app, [app] { benchmark(parse_args(app->remaining())); }};
+}
+
+}  // namespace kiln::tools
