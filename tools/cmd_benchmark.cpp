@@ -210,9 +210,12 @@ std::vector<Shape> resolve_shapes(const BenchOptions& o, const Model& model) {
                        " (static dimensions cannot be changed)");
             s[0] = Dimension(*o.batch);
         }
+        const bool only_batch = s.rank_is_static() && s.size() > 0 && s[0].is_dynamic() &&
+                                std::all_of(s.dims().begin() + 1, s.dims().end(),
+                                            [](const Dimension& d) { return d.is_static(); });
         KILN_CHECK(s.is_static(), "input '", inputs[i].any_name(), "' has dynamic shape ",
-                   to_string(s), ": give its shape with -shape \"", inputs[i].any_name(),
-                   "[...]\"");
+                   to_string(s), ": give its shape with ", only_batch ? "-b N or " : "",
+                   "-shape \"", inputs[i].any_name(), "[...]\"");
         out.push_back(s.to_shape());
     }
     return out;
