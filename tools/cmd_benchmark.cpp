@@ -262,29 +262,64 @@ int64_t peak_memory_kib() {
     return -1;
 }
 
-struct LatencyStats {
-    double median = 0, average = 0, p90 = 0, p99 = 0, min = 0, max = 0;
-};
+/// One request's latencies. Count, sum, min and max are exact; the samples kept for percentiles
+/// are thinned to every 2nd, 4th, ... iteration once there are many, so that a long run of a
+/// tiny model neither grows memory without bound nor inflates the peak memory it reports.
+class LatencySamples {
+public:
+    static constexpr size_t kMaxSamples = 1 << 18;
 
-/// Nearest-rank percentiles of the per-iteration latencies.
-LatencyStats summarize_latencies(std::vector<double> ms) {
-    LatencyStats s;
-    if (ms.empty()) return s;
-    std::sort(ms.begin(), ms.end());
-    const auto rank = [&](double p) {
-        const auto r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(ms.size())));
-        return ms[std::clamp<size_t>(r, 1, ms.size()) - 1];
+    void add(double ms) {
+        if (count_++ % stride_ == 0) {
+            kept_.push_back(static_cast<float>(ms));
+            if (kept_.size() >= kMaxSamples) {
+                for (size_t i = 0; 2 * i < kept_.size(); ++i) kept_[i] = kept_[2 * i];
+                kept_.resize((kept_.size() + 1) / 2);
+                stride_ *= 2;
+            }
+        }
+        sum_ += ms;
+        min_ = count_ == 1 ? ms : std::min(min_, ms);
+        max_ = count_ == 1 ? ms : std::max(max_, ms);
+    }
+    void merge(const LatencySamples& o) {
+        if (o.count_ == 0) return;
+        min_ = count_ == 0 ? o.min_ : std::min(min_, o.min_);
+        max_ = count_ == 0 ? o.max_ : std::max(max_, o.max_);
+        count_ += o.count_;
+        sum_ += o.sum_;
+        kept_.insert(kept_.end(), o.kept_.begin(), o.kept_.end());
+    }
+    int64_t count() const { return count_; }
+
+    struct Stats {
+        double median = 0, average = 0, p90 = 0, p99 = 0, min = 0, max = 0;
     };
-    const size_t n = ms.size();
-    s.median = n % 2 ? ms[n / 2] : (ms[n / 2 - 1] + ms[n / 2]) / 2;
-    for (double x : ms) s.average += x;
-    s.average /= static_cast<double>(n);
-    s.p90 = rank(90);
-    s.p99 = rank(99);
-    s.min = ms.front();
-    s.max = ms.back();
-    return s;
-}
+    /// Nearest-rank percentiles (the median of an even count averages the middle two).
+    Stats stats() const {
+        Stats s;
+        if (kept_.empty()) return s;
+        std::vector<float> v = kept_;
+        std::sort(v.begin(), v.end());
+        const size_t n = v.size();
+        const auto rank = [&](double p) {
+            const auto r = static_cast<size_t>(std::ceil(p / 100.0 * static_cast<double>(n)));
+            return static_cast<double>(v[std::clamp<size_t>(r, 1, n) - 1]);
+        };
+        s.median = n % 2 ? v[n / 2] : (static_cast<double>(v[n / 2 - 1]) + v[n / 2]) / 2;
+        s.average = sum_ / static_cast<double>(count_);
+        s.p90 = rank(90);
+        s.p99 = rank(99);
+        s.min = min_;
+        s.max = max_;
+        return s;
+    }
+
+private:
+    std::vector<float> kept_;
+    int64_t count_ = 0, stride_ = 1;
+    double sum_ = 0, min_ = 0, max_ = 0;
+};
 
 /// A bar on stderr, redrawn in place; only drawn when stderr is a terminal.
 class Progress {
@@ -317,7 +352,7 @@ private:
 };
 
 struct RunResult {
-    std::vector<double> latencies_ms;
+    LatencySamples latencies;
     double duration_ms = 0;
 };
 
@@ -329,7 +364,7 @@ RunResult run_requests(std::vector<InferRequest>& requests, const BenchOptions& 
     std::mutex m;
     std::condition_variable cv;
     std::exception_ptr error;
-    std::vector<std::vector<double>> latencies(requests.size());
+    std::vector<LatencySamples> latencies(requests.size());
     size_t running = requests.size();  // guarded by m
     const auto start = Clock::now();
     const auto deadline = o.seconds ? start + std::chrono::duration_cast<Clock::duration>(
@@ -342,7 +377,7 @@ RunResult run_requests(std::vector<InferRequest>& requests, const BenchOptions& 
                 if (Clock::now() >= deadline) break;
                 const auto t0 = Clock::now();
                 requests[r].infer();
-                latencies[r].push_back(ms_since(t0));
+                latencies[r].add(ms_since(t0));
                 ++finished;
             }
         } catch (...) {
@@ -370,8 +405,7 @@ RunResult run_requests(std::vector<InferRequest>& requests, const BenchOptions& 
     progress.update(finished.load(), result.duration_ms / 1000);
     progress.finish();
     if (error) std::rethrow_exception(error);
-    for (const auto& l : latencies)
-        result.latencies_ms.insert(result.latencies_ms.end(), l.begin(), l.end());
+    for (const auto& l : latencies) result.latencies.merge(l);
     return result;
 }
 
@@ -421,8 +455,8 @@ void benchmark(const BenchOptions& o) {
     const double first_ms = ms_since(t0);
 
     const RunResult run = run_requests(requests, o);
-    const LatencyStats lat = summarize_latencies(run.latencies_ms);
-    const auto count = static_cast<int64_t>(run.latencies_ms.size());
+    const LatencySamples::Stats lat = run.latencies.stats();
+    const int64_t count = run.latencies.count();
     const int64_t batch = o.batch.value_or(1);
     const double fps =
         run.duration_ms > 0 ? static_cast<double>(batch * count) / (run.duration_ms / 1000) : 0;
