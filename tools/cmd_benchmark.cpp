@@ -422,6 +422,11 @@ void benchmark(const BenchOptions& o) {
         std::cout << kUsage;
         return;
     }
+    if (!o.report.empty()) {
+        // Fail before a long run, not after it.
+        std::ofstream probe(o.report, std::ios::app);
+        KILN_CHECK(probe, "--report: cannot create '", o.report, "'");
+    }
     Core core;
     auto t0 = Clock::now();
     const std::shared_ptr<Model> model = core.read_model(o.model);
