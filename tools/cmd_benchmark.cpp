@@ -196,7 +196,7 @@ std::vector<Shape> resolve_shapes(const BenchOptions& o, const Model& model) {
             KILN_CHECK(inputs[i].partial_shape().compatible(PartialShape(shape)),
                        "-shape: ", to_string(shape), " does not fit input '", inputs[i].any_name(),
                        "' of shape ", to_string(inputs[i].partial_shape()),
-                       " (static dimensions cannot be changed)");
+                       " (its rank and static dimensions cannot be changed)");
             shapes[i] = PartialShape(shape);
             given[i] = true;
         }
@@ -217,6 +217,13 @@ std::vector<Shape> resolve_shapes(const BenchOptions& o, const Model& model) {
                    to_string(s), ": give its shape with ", only_batch ? "-b N or " : "",
                    "-shape \"", inputs[i].any_name(), "[...]\"");
         out.push_back(s.to_shape());
+        // Checked here: the tensor allocation computes the element count without a check.
+        int64_t elements = 1;
+        for (int64_t d : out.back())
+            KILN_CHECK(
+                !__builtin_mul_overflow(elements, d, &elements) && elements <= (int64_t{1} << 56),
+                "input '", inputs[i].any_name(), "': shape ", to_string(out.back()),
+                " has too many elements");
     }
     return out;
 }

@@ -131,6 +131,10 @@ TEST_F(BenchmarkCli, ShapeAndBatchFixDynamicDims) {
     // A shape that contradicts a static dimension.
     expect_clean_error(kiln("benchmark -m " + model + " -niter 5 -shape 'x[4,5],y[1,1]'"),
                        "does not fit");
+    expect_clean_error(kiln("benchmark -m " + model + " -niter 5 -shape 'x[2,3]'"), "'y'");
+    expect_clean_error(
+        kiln("benchmark -m " + model + " -niter 5 -shape 'x[4611686018427387904,3],y[1,1]'"),
+        "too many elements");
 }
 
 TEST_F(BenchmarkCli, BadFlagsGiveOneLineErrors) {
