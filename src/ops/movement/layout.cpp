@@ -198,7 +198,7 @@ void infer_tile(ShapeContext& ctx) {
         const Dimension d = i + in.size() >= rank ? in[i + in.size() - rank] : Dimension(1);
         const int64_t r = i + reps->size() >= rank ? (*reps)[i + reps->size() - rank] : 1;
         ctx.check(r >= 0, "repeats must not be negative");
-        out[i] = d.is_static() ? Dimension(d.get_length() * r) : Dimension::dynamic();
+        out[i] = d.is_static() ? Dimension(checked_mul(ctx, d.get_length(), r)) : Dimension::dynamic();
     }
     ctx.set_output(0, ctx.input_type(0), PartialShape(out));
 }

@@ -45,7 +45,7 @@ void infer_reshape(ShapeContext& ctx) {
         const int64_t total = shape_size(in.to_shape());
         int64_t known = 1;
         for (size_t i = 0; i < out.size(); ++i)
-            if (static_cast<int64_t>(i) != minus_one) known *= out[i].get_length();
+            if (static_cast<int64_t>(i) != minus_one) known = checked_mul(ctx, known, out[i].get_length());
         if (minus_one >= 0) {
             ctx.check(known != 0 ? total % known == 0 : total == 0, "cannot reshape ",
                       to_string(in), " to ", to_string(Shape(*target)));
