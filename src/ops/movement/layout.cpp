@@ -297,6 +297,7 @@ void eval_broadcast(const Node& n, const TensorVector& in, TensorVector& out, Ex
 }  // namespace
 
 void register_pad_ops(OpRegistry& r);
+void register_strided_slice_ops(OpRegistry& r);
 
 void register_layout_ops(OpRegistry& r) {
     r.add({"Transpose", "opset1", infer_transpose, eval_transpose});
@@ -304,6 +305,7 @@ void register_layout_ops(OpRegistry& r) {
     r.add({"Tile", "opset1", infer_tile, eval_tile});
     r.add({"Broadcast", "opset3", infer_broadcast, eval_broadcast});
     register_pad_ops(r);
+    register_strided_slice_ops(r);
 }
 
 }  // namespace kiln::movement
