@@ -193,3 +193,14 @@ TEST(MovementEval, StridedSliceMasks) {
     EXPECT_THROW(ss({0, 5}, {0, 0}, {1, 1}, {{"shrink_axis_mask", std::vector<int64_t>{0, 1}}}),
                  Error);
 }
+
+TEST(MovementShape, UnknownBoundsKeepUntouchedAxes) {
+    auto x = param(ElementType::f32, PartialShape({2, 3, 4}));
+    auto start = param(ElementType::i64, PartialShape({1}));
+    auto s = make_op("Slice", {x, start, ints({10}), ints({1}), ints({1})});
+    EXPECT_EQ(s.partial_shape(), PartialShape({2, Dimension(), 4}));
+    auto axes = param(ElementType::i64, PartialShape({2}));
+    EXPECT_EQ(make_op("Unsqueeze", {x, axes}).partial_shape(), PartialShape::dynamic(5));
+    auto y = run(s, {x, start}, {iota_f32({2, 3, 4}), Tensor::from_vector<int64_t>({-1})});
+    EXPECT_EQ(y.shape(), (Shape{2, 1, 4}));
+}

@@ -125,12 +125,17 @@ void infer_slice(ShapeContext& ctx) {
     }
     auto plan = slice_plan(ctx, in);
     std::vector<Dimension> out = in.dims();
+    // Without the bounds, only the listed axes (all of them when axes are unknown) may change.
+    std::vector<bool> touched(in.rank(), true);
+    if (auto axes = ctx.input_count() > 4 ? const_ints(ctx, 4) : std::nullopt; !plan && axes) {
+        std::fill(touched.begin(), touched.end(), false);
+        for (int64_t a : *axes) touched[normalize_axis(ctx, a, in.rank())] = true;
+    }
     for (int64_t d = 0; d < in.rank(); ++d) {
-        if (!plan) out[d] = Dimension::dynamic();
+        if (!plan) out[d] = touched[d] ? Dimension::dynamic() : in[d];
         else if ((*plan)[d]) out[d] = (*plan)[d]->length >= 0 ? Dimension((*plan)[d]->length)
                                                              : Dimension::dynamic();
     }
-    // Without constant axes, any axis might be sliced.
     ctx.set_output(0, ctx.input_type(0), PartialShape(out));
 }
 

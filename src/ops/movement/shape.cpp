@@ -137,7 +137,12 @@ void infer_unsqueeze(ShapeContext& ctx) {
     const PartialShape& in = ctx.input_shape(0);
     auto axes = const_ints(ctx, 1);
     if (!axes || !in.rank_is_static()) {
-        ctx.set_output(0, ctx.input_type(0), PartialShape());
+        const PartialShape& as = ctx.input_shape(1);
+        if (in.rank_is_static() && as.is_static() && as.size() <= 1)
+            ctx.set_output(0, ctx.input_type(0),
+                           PartialShape::dynamic(in.rank() + shape_size(as.to_shape())));
+        else
+            ctx.set_output(0, ctx.input_type(0), PartialShape());
         return;
     }
     const int64_t rank = in.rank() + static_cast<int64_t>(axes->size());
