@@ -31,6 +31,12 @@ int64_t parse_int(const std::string& name, const std::string& s) {
     if (ec == std::errc() && p == s.data() + s.size()) return v;
     if (s == "true") return 1;
     if (s == "false") return 0;
+    // Some IR writers spell integer attributes as floats ("1.0"); accept exact integers only.
+    char* end = nullptr;
+    const double d = std::strtod(s.c_str(), &end);
+    if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d) && d == std::floor(d) &&
+        std::fabs(d) < 9.0e18)
+        return static_cast<int64_t>(d);
     KILN_THROW("attribute '", name, "': '", s, "' is not an integer");
 }
 

@@ -64,6 +64,10 @@ TEST(Attributes, TypedValuesSurviveTheirTextForm) {
     EXPECT_EQ(text.get_floats("scales"), (std::vector<double>{0.5, 2.0}));
     EXPECT_EQ(a, text);
     EXPECT_EQ(text.get_int("missing", 7), 7);
+    text.set("dilations", std::string("1.0,2"));  // some IR writers spell integers as floats
+    EXPECT_EQ(text.get_ints("dilations"), (std::vector<int64_t>{1, 2}));
+    text.set("bad", std::string("1.5"));
+    EXPECT_THROW(text.get_ints("bad"), Error);
     EXPECT_THROW(text.get_int("mode"), Error);
 }
 

@@ -1,4 +1,5 @@
 #include <filesystem>
+#include <set>
 #include <fstream>
 #include <sstream>
 
@@ -19,6 +20,24 @@ std::string read_file(const std::string& path, const char* what) {
     std::ostringstream ss;
     ss << f.rdbuf();
     return ss.str();
+}
+
+// ONNX's version converter trusts the graph: it dereferences null on a value no node produces.
+// The same checks make the error name the culprit for every model, converted or not.
+void check_graph_wiring(const onnx::GraphProto& g) {
+    std::set<std::string> defined;
+    for (const auto& v : g.input()) defined.insert(v.name());
+    for (const auto& t : g.initializer()) defined.insert(t.name());
+    for (const auto& n : g.node()) {
+        for (const auto& in : n.input())
+            KILN_CHECK(in.empty() || defined.count(in), "ONNX node '", n.name(), "' (",
+                       n.op_type(), ") uses '", in,
+                       "', which no earlier node, input or initializer defines");
+        for (const auto& out : n.output()) defined.insert(out);
+    }
+    for (const auto& v : g.output())
+        KILN_CHECK(defined.count(v.name()), "ONNX graph output '", v.name(),
+                   "' is not produced by any node");
 }
 
 // Upgrades old models so translators only deal with the opset-13+ forms of each operator.
@@ -42,6 +61,7 @@ std::shared_ptr<Model> read_onnx_from_memory(const std::string& bytes, const std
     KILN_CHECK(proto.ParseFromString(bytes), "'", name,
                "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt file)");
     KILN_CHECK(proto.has_graph(), "'", name, "' is not a valid ONNX model: it has no graph");
+    check_graph_wiring(proto.graph());
     normalize_opset(proto);
     return onnx_fe::translate_model(proto, base_dir, name);
 }

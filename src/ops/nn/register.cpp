@@ -1,9 +1,23 @@
+// The nn family: matrix multiplication, convolutions, pooling and normalizations.
 #include "core/op_def.hpp"
 
 namespace kiln {
+namespace nn {
+void register_matmul(OpRegistry& r);
+void register_conv(OpRegistry& r);
+void register_conv_backprop(OpRegistry& r);
+void register_pool(OpRegistry& r);
+void register_norm(OpRegistry& r);
+void register_dropout(OpRegistry& r);
+}  // namespace nn
 
 void register_nn_ops(OpRegistry& r) {
-    (void)r;
+    nn::register_matmul(r);
+    nn::register_conv(r);
+    nn::register_conv_backprop(r);
+    nn::register_pool(r);
+    nn::register_norm(r);
+    nn::register_dropout(r);
 }
 
 }  // namespace kiln

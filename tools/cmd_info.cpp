@@ -1,0 +1,110 @@
+// kiln info: what a model takes, returns and is made of.
+#include <algorithm>
+#include <filesystem>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "commands.hpp"
+#include "kiln/runtime.hpp"
+#include "tensor_files.hpp"
+
+namespace kiln::tools {
+
+namespace {
+
+struct Stats {
+    std::map<std::string, size_t> op_counts;
+    size_t nodes = 0;
+    size_t subgraphs = 0;
+    size_t constants = 0;
+    uint64_t constant_bytes = 0;
+    size_t weight_constants = 0;
+    uint64_t parameters = 0;
+};
+
+void collect(const Model& model, Stats& stats) {
+    for (const auto& node : model.ordered_ops()) {
+        ++stats.op_counts[node->type()];
+        ++stats.nodes;
+        if (node->type() == "Const") {
+            const Tensor& v = node->value();
+            ++stats.constants;
+            stats.constant_bytes += v.byte_size();
+            if (is_float(v.element_type())) {
+                ++stats.weight_constants;
+                stats.parameters += static_cast<uint64_t>(v.size());
+            }
+        }
+        for (const auto& body : node->bodies()) {
+            ++stats.subgraphs;
+            collect(*body, stats);
+        }
+    }
+}
+
+void print_ports(const char* heading, const OutputVector& ports,
+                 const std::vector<std::string>& names) {
+    std::cout << heading << " (" << ports.size() << "):\n";
+    size_t width = 4;
+    for (const auto& n : names) width = std::max(width, n.size());
+    for (size_t i = 0; i < ports.size(); ++i) {
+        std::cout << "  " << std::left << std::setw(static_cast<int>(width)) << names[i] << "  "
+                  << std::setw(8) << to_string(ports[i].element_type())
+                  << to_string(ports[i].partial_shape()) << "\n";
+    }
+}
+
+void run_info(const std::string& path) {
+    Core core;
+    const std::shared_ptr<Model> model = core.read_model(path);
+    const std::string ext = std::filesystem::path(path).extension().string();
+
+    std::cout << "Model: " << path << " (" << (ext == ".xml" ? "Kiln IR" : "ONNX") << "), name '"
+              << model->name() << "'\n\n";
+    std::vector<std::string> input_names, output_names;
+    for (const auto& in : model->inputs()) input_names.push_back(in.any_name());
+    for (size_t i = 0; i < model->results().size(); ++i)
+        output_names.push_back(output_name(*model, i));
+    print_ports("Inputs", model->inputs(), input_names);
+    print_ports("Outputs", model->outputs(), output_names);
+
+    Stats stats;
+    collect(*model, stats);
+    std::vector<std::pair<std::string, size_t>> ops(stats.op_counts.begin(), stats.op_counts.end());
+    std::stable_sort(ops.begin(), ops.end(),
+                     [](const auto& a, const auto& b) { return a.second > b.second; });
+    std::cout << "\nOperations (" << stats.nodes << " nodes";
+    if (stats.subgraphs) std::cout << " in the main graph and " << stats.subgraphs << " sub-graphs";
+    std::cout << "):\n";
+    size_t width = 4;
+    for (const auto& [type, n] : ops) width = std::max(width, type.size());
+    for (const auto& [type, n] : ops)
+        std::cout << "  " << std::left << std::setw(static_cast<int>(width)) << type << "  "
+                  << std::right << std::setw(6) << n << "\n";
+
+    std::cout << "\nParameters: " << format_count(stats.parameters) << " (float weights in "
+              << stats.weight_constants << " constants)\n";
+    std::cout << "Constants:  " << stats.constants << " nodes, "
+              << format_bytes(stats.constant_bytes) << "\n";
+    if (!model->rt_info().empty()) {
+        std::cout << "\nMetadata:\n";
+        for (const auto& [key, value] : model->rt_info())
+            std::cout << "  " << key << " = " << value << "\n";
+    }
+}
+
+}  // namespace
+
+Command add_info_command(CLI::App& parent) {
+    auto path = std::make_shared<std::string>();
+    CLI::App* app = parent.add_subcommand(
+        "info", "Show a model's inputs, outputs, operation histogram and weight statistics.");
+    app->add_option("model", *path, "Model file (.onnx, or .xml Kiln IR with its .bin)")
+        ->required();
+    return {app, [path] { run_info(*path); }};
+}
+
+}  // namespace kiln::tools
