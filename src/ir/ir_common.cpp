@@ -8,24 +8,42 @@ namespace kiln::ir {
 std::string precision_name(ElementType t) {
     switch (t) {
         case ElementType::undefined:
-        case ElementType::dynamic: return "UNSPECIFIED";
-        case ElementType::boolean: return "BOOL";
-        case ElementType::f16: return "FP16";
-        case ElementType::bf16: return "BF16";
-        case ElementType::f32: return "FP32";
-        case ElementType::f64: return "FP64";
-        case ElementType::i4: return "I4";
-        case ElementType::u4: return "U4";
-        case ElementType::u1: return "BIN";
-        case ElementType::i8: return "I8";
-        case ElementType::u8: return "U8";
-        case ElementType::i16: return "I16";
-        case ElementType::u16: return "U16";
-        case ElementType::i32: return "I32";
-        case ElementType::u32: return "U32";
-        case ElementType::i64: return "I64";
-        case ElementType::u64: return "U64";
-        case ElementType::string: return "STRING";
+        case ElementType::dynamic:
+            return "UNSPECIFIED";
+        case ElementType::boolean:
+            return "BOOL";
+        case ElementType::f16:
+            return "FP16";
+        case ElementType::bf16:
+            return "BF16";
+        case ElementType::f32:
+            return "FP32";
+        case ElementType::f64:
+            return "FP64";
+        case ElementType::i4:
+            return "I4";
+        case ElementType::u4:
+            return "U4";
+        case ElementType::u1:
+            return "BIN";
+        case ElementType::i8:
+            return "I8";
+        case ElementType::u8:
+            return "U8";
+        case ElementType::i16:
+            return "I16";
+        case ElementType::u16:
+            return "U16";
+        case ElementType::i32:
+            return "I32";
+        case ElementType::u32:
+            return "U32";
+        case ElementType::i64:
+            return "I64";
+        case ElementType::u64:
+            return "U64";
+        case ElementType::string:
+            return "STRING";
     }
     return "UNSPECIFIED";
 }

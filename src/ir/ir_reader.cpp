@@ -20,7 +20,7 @@ namespace {
 
 // A read-only private mapping of a whole file; constants view it in place.
 class MappedFile {
-public:
+  public:
     explicit MappedFile(const std::string& path) {
         int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
         KILN_CHECK(fd >= 0, "cannot open weights file '", path, "': ", std::strerror(errno));
@@ -48,7 +48,7 @@ public:
     const char* data() const { return static_cast<const char*>(addr_); }
     size_t size() const { return size_; }
 
-private:
+  private:
     void* addr_ = nullptr;
     size_t size_ = 0;
 };
@@ -56,7 +56,7 @@ private:
 struct Layer {
     pugi::xml_node xml;
     std::string id, name, type;
-    std::vector<int64_t> in_ports, out_ports;  // port ids, in document order
+    std::vector<int64_t> in_ports, out_ports;          // port ids, in document order
     std::vector<std::pair<size_t, size_t>> producers;  // per input: (layer, output index)
     std::vector<bool> connected;
     std::vector<size_t> consumers;  // one entry per outgoing edge
@@ -85,7 +85,7 @@ bool parse_i64(const std::string& s, int64_t& out) {
 }
 
 class GraphReader {
-public:
+  public:
     GraphReader(ReadContext& ctx, std::string scope) : ctx_(ctx), scope_(std::move(scope)) {}
 
     std::shared_ptr<Model> read(pugi::xml_node graph, const std::string& model_name) {
@@ -104,10 +104,13 @@ public:
 
         std::vector<std::shared_ptr<Node>> params, results, sinks;
         for (auto& l : layers_) {
-            if (l.type == "Parameter") params.push_back(l.node);
-            else if (l.type == "Result") results.push_back(l.node);
+            if (l.type == "Parameter")
+                params.push_back(l.node);
+            else if (l.type == "Result")
+                results.push_back(l.node);
             // Assign, and any other node nothing consumes, must still run: a sink.
-            else if (l.type == "Assign" || l.consumers.empty()) sinks.push_back(l.node);
+            else if (l.type == "Assign" || l.consumers.empty())
+                sinks.push_back(l.node);
         }
         std::shared_ptr<Model> model;
         try {
@@ -119,7 +122,7 @@ public:
         return model;
     }
 
-private:
+  private:
     template <class... Args>
     [[noreturn]] void fail(const Args&... args) const {
         KILN_THROW("IR '", ctx_.xml_path, "': ", scope_, args...);
@@ -174,8 +177,7 @@ private:
         if (dst.connected[in_index])
             fail(what, ": ", describe(dst), " input port ", to_port, " has two incoming edges");
         dst.connected[in_index] = true;
-        dst.producers[in_index] = {fi->second,
-                                   static_cast<size_t>(out_it - src.out_ports.begin())};
+        dst.producers[in_index] = {fi->second, static_cast<size_t>(out_it - src.out_ports.begin())};
         src.consumers.push_back(ti->second);
     }
 
@@ -225,7 +227,8 @@ private:
                     if (tag == "body" || (tag.size() > 5 && tag.ends_with("_body")) ||
                         (tag.rfind("body", 0) == 0 && tag.size() > 4 &&
                          std::isdigit(static_cast<unsigned char>(tag[4])))) {
-                        GraphReader sub(ctx_, str_cat(scope_, "body ", b++, " of ", describe(l), ": "));
+                        GraphReader sub(ctx_,
+                                        str_cat(scope_, "body ", b++, " of ", describe(l), ": "));
                         const char* body_name = child.attribute("name").value();
                         bodies.push_back(sub.read(child, *body_name ? body_name : tag));
                     }
@@ -235,7 +238,8 @@ private:
                     std::string alt = ir::alternate_type_name(type);
                     if (!alt.empty() && op_registry().find(alt)) type = alt;
                 }
-                if (!op_registry().find(type)) fail(describe(l), ": unknown operation type '", l.type, "'");
+                if (!op_registry().find(type))
+                    fail(describe(l), ": unknown operation type '", l.type, "'");
                 l.node = make_node(type, inputs, attrs, bodies, l.name);
             }
         } catch (const Error& e) {
@@ -245,8 +249,8 @@ private:
             fail(describe(l), ": ", msg);
         }
         if (l.out_ports.size() > l.node->output_count())
-            fail(describe(l), ": the file lists ", l.out_ports.size(), " output ports but the op has ",
-                 l.node->output_count());
+            fail(describe(l), ": the file lists ", l.out_ports.size(),
+                 " output ports but the op has ", l.node->output_count());
         size_t i = 0;
         for (auto p : l.xml.child("output").children("port")) {
             for (auto& n : ir::split_names(p.attribute("names").value()))
@@ -294,7 +298,7 @@ private:
     std::vector<Layer> layers_;
     std::map<std::string, size_t> index_;
 
-public:
+  public:
     static void read_model_rt_info(pugi::xml_node node, const std::string& prefix,
                                    std::map<std::string, std::string>& out) {
         for (auto c : node.children()) {
@@ -325,10 +329,11 @@ Tensor GraphReader::read_constant(const Layer& l, pugi::xml_node data) {
     const int64_t offset = int_attr(data, "offset", describe(l));
     const int64_t size = int_attr(data, "size", describe(l));
     if (offset < 0 || size < 0) fail(describe(l), ": negative offset or size");
+    // OpenVINO writes empty constants with a 1-byte placeholder; their bytes are never read.
+    if (count == 0) return Tensor(type, shape);
     if (type != ElementType::string && static_cast<uint64_t>(size) != byte_size(type, count))
         fail(describe(l), ": size=", size, " does not match ", to_string(type), to_string(shape),
              " (", byte_size(type, count), " bytes)");
-    if (count == 0) return Tensor(type, shape);
     std::shared_ptr<MappedFile> bin;
     try {
         bin = ctx_.weights();
@@ -337,8 +342,9 @@ Tensor GraphReader::read_constant(const Layer& l, pugi::xml_node data) {
     }
     const auto uoff = static_cast<uint64_t>(offset), usize = static_cast<uint64_t>(size);
     if (uoff > bin->size() || usize > bin->size() - uoff)
-        fail(describe(l), ": weights file '", ctx_.bin_path, "' is too short: the constant needs bytes [",
-             offset, ", ", uoff + usize, ") but the file has ", bin->size(), " bytes");
+        fail(describe(l), ": weights file '", ctx_.bin_path,
+             "' is too short: the constant needs bytes [", offset, ", ", uoff + usize,
+             ") but the file has ", bin->size(), " bytes");
     const char* ptr = bin->data() + uoff;
 
     if (type == ElementType::string) {
@@ -348,8 +354,7 @@ Tensor GraphReader::read_constant(const Layer& l, pugi::xml_node data) {
             std::memcpy(&v, ptr + 4 * i, 4);
             return v;
         };
-        if (usize < 8 || static_cast<uint64_t>(read_i32(0)) != count ||
-            usize < 4 * (count + 2))
+        if (usize < 8 || static_cast<uint64_t>(read_i32(0)) != count || usize < 4 * (count + 2))
             fail(describe(l), ": malformed packed string constant (size ", size, ", ", count,
                  " strings expected)");
         const uint64_t chars_at = 4 * (count + 2), chars_len = usize - chars_at;
@@ -358,7 +363,8 @@ Tensor GraphReader::read_constant(const Layer& l, pugi::xml_node data) {
         for (uint64_t i = 0; i < count; ++i) {
             const int32_t b = read_i32(1 + i), e = read_i32(2 + i);
             if (b < 0 || e < b || static_cast<uint64_t>(e) > chars_len)
-                fail(describe(l), ": malformed packed string constant (bad offsets of string ", i, ")");
+                fail(describe(l), ": malformed packed string constant (bad offsets of string ", i,
+                     ")");
             out[i].assign(ptr + chars_at + b, static_cast<size_t>(e - b));
         }
         return t;
@@ -403,8 +409,8 @@ std::shared_ptr<Model> read_ir(const std::string& xml_path, const std::string& b
     if (!net) KILN_THROW("IR '", xml_path, "': no <net> root element");
     int64_t version = 0;
     if (!parse_i64(net.attribute("version").value(), version) || version < 10 || version > 11)
-        KILN_THROW("IR '", xml_path, "': unsupported IR version '", net.attribute("version").value(),
-                   "' (Kiln reads versions 10 and 11)");
+        KILN_THROW("IR '", xml_path, "': unsupported IR version '",
+                   net.attribute("version").value(), "' (Kiln reads versions 10 and 11)");
     GraphReader reader(ctx, "");
     return reader.read(net, net.attribute("name").value());
 }

@@ -17,7 +17,7 @@ constexpr size_t kConstAlignment = 64;
 
 // Accumulates the .bin: each distinct constant once, at a 64-byte aligned offset.
 class WeightsWriter {
-public:
+  public:
     struct Blob {
         size_t offset;
         size_t size;
@@ -31,7 +31,8 @@ public:
             const Blob& b = it->second;
             if (b.size == size && std::memcmp(bytes_.data() + b.offset, data, size) == 0) return b;
         }
-        const size_t offset = (bytes_.size() + kConstAlignment - 1) / kConstAlignment * kConstAlignment;
+        const size_t offset =
+            (bytes_.size() + kConstAlignment - 1) / kConstAlignment * kConstAlignment;
         bytes_.resize(offset, '\0');
         bytes_.append(data, size);
         Blob b{offset, size};
@@ -40,7 +41,7 @@ public:
     }
     const std::string& bytes() const { return bytes_; }
 
-private:
+  private:
     std::string bytes_;
     std::unordered_multimap<size_t, Blob> index_;
 };
@@ -84,8 +85,8 @@ std::string join_ints(const std::vector<int64_t>& v) { return attr_to_string(Att
 void add_dims(pugi::xml_node port, const PartialShape& shape) {
     if (!shape.rank_is_static()) return;
     for (const auto& d : shape.dims())
-        port.append_child("dim").text().set(
-            d.is_static() ? std::to_string(d.get_length()).c_str() : "-1");
+        port.append_child("dim").text().set(d.is_static() ? std::to_string(d.get_length()).c_str()
+                                                          : "-1");
 }
 
 void add_layer_rt_info(pugi::xml_node layer, const std::map<std::string, std::string>& rt) {
@@ -129,7 +130,7 @@ void add_model_rt_info(pugi::xml_node net, const std::map<std::string, std::stri
 }
 
 class GraphWriter {
-public:
+  public:
     GraphWriter(WeightsWriter& weights, const SaveOptions& options)
         : weights_(weights), options_(options) {}
 
@@ -162,8 +163,8 @@ public:
                            " comes from a node outside the model");
                 auto e = edges.append_child("edge");
                 e.append_attribute("from-layer").set_value(it->second.first);
-                e.append_attribute("from-port").set_value(
-                    it->second.second + static_cast<int64_t>(in.index));
+                e.append_attribute("from-port")
+                    .set_value(it->second.second + static_cast<int64_t>(in.index));
                 e.append_attribute("to-layer").set_value(id);
                 e.append_attribute("to-port").set_value(static_cast<int64_t>(i));
             }
@@ -171,7 +172,7 @@ public:
         add_model_rt_info(parent, model.rt_info());
     }
 
-private:
+  private:
     pugi::xml_node begin_layer(int64_t id, const std::string& name, const std::string& type,
                                const std::string& version) {
         auto layer = layers_.append_child("layer");
@@ -206,8 +207,8 @@ private:
             for (size_t i = 0; i < n.input_count(); ++i) {
                 auto port = inputs.append_child("port");
                 port.append_attribute("id").set_value(static_cast<int64_t>(i));
-                port.append_attribute("precision").set_value(
-                    ir::precision_name(n.input_type(i)).c_str());
+                port.append_attribute("precision")
+                    .set_value(ir::precision_name(n.input_type(i)).c_str());
                 add_dims(port, n.input_shape(i));
             }
         }
@@ -243,8 +244,8 @@ private:
         } else {
             blob = weights_.add(static_cast<const char*>(v.raw_data()), v.byte_size());
         }
-        auto layer = begin_layer(id, compress ? n.name() + "_compressed" : n.name(), "Const",
-                                 n.version());
+        auto layer =
+            begin_layer(id, compress ? n.name() + "_compressed" : n.name(), "Const", n.version());
         auto data = layer.append_child("data");
         data.append_attribute("element_type").set_value(std::string(to_string(stored)).c_str());
         data.append_attribute("shape").set_value(join_ints(v.shape()).c_str());

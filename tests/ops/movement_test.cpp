@@ -173,3 +173,34 @@ TEST(MovementEval, DepthToSpaceModes) {
     auto back = make_op("SpaceToDepth", {bf}, {{"block_size", int64_t{2}}, {"mode", std::string("blocks_first")}});
     EXPECT_EQ(values<float>(run(back, {x}, {iota_f32({1, 4, 1, 1})})), (std::vector<float>{0, 1, 2, 3}));
 }
+
+TEST(MovementEval, StridedSliceMasks) {
+    auto x = param(ElementType::f32, PartialShape({2, 3, 4}));
+    auto ss = [&](std::vector<int64_t> b, std::vector<int64_t> e, std::vector<int64_t> s,
+                  Attributes a) { return make_op("StridedSlice", {x, ints(b), ints(e), ints(s)}, a); };
+    auto r = ss({0, 1}, {0, -1}, {1, 1},
+                {{"begin_mask", std::vector<int64_t>{1, 0}}, {"end_mask", std::vector<int64_t>{1, 0}}});
+    EXPECT_EQ(r.partial_shape(), PartialShape({2, 1, 4}));
+    auto shrink = ss({0, 2, -1}, {0, 0, 0}, {1, 1, 1},
+                     {{"begin_mask", std::vector<int64_t>{1}}, {"end_mask", std::vector<int64_t>{1}},
+                      {"shrink_axis_mask", std::vector<int64_t>{0, 1, 1}}});
+    EXPECT_EQ(shrink.partial_shape(), PartialShape({2}));
+    EXPECT_EQ(values<float>(run(shrink, {x}, {iota_f32({2, 3, 4})})), (std::vector<float>{11, 23}));
+    auto ell = ss({0, 0, 3}, {0, 0, 0}, {1, 1, -2},
+                  {{"new_axis_mask", std::vector<int64_t>{1}},
+                   {"ellipsis_mask", std::vector<int64_t>{0, 1}}});
+    EXPECT_EQ(ell.partial_shape(), PartialShape({1, 2, 3, 2}));
+    EXPECT_THROW(ss({0, 5}, {0, 0}, {1, 1}, {{"shrink_axis_mask", std::vector<int64_t>{0, 1}}}),
+                 Error);
+}
+
+TEST(MovementShape, UnknownBoundsKeepUntouchedAxes) {
+    auto x = param(ElementType::f32, PartialShape({2, 3, 4}));
+    auto start = param(ElementType::i64, PartialShape({1}));
+    auto s = make_op("Slice", {x, start, ints({10}), ints({1}), ints({1})});
+    EXPECT_EQ(s.partial_shape(), PartialShape({2, Dimension(), 4}));
+    auto axes = param(ElementType::i64, PartialShape({2}));
+    EXPECT_EQ(make_op("Unsqueeze", {x, axes}).partial_shape(), PartialShape::dynamic(5));
+    auto y = run(s, {x, start}, {iota_f32({2, 3, 4}), Tensor::from_vector<int64_t>({-1})});
+    EXPECT_EQ(y.shape(), (Shape{2, 1, 4}));
+}

@@ -1,4 +1,6 @@
 // Kiln IR: save/read round trips and error reporting on broken files.
+#include "kiln/ir.hpp"
+
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -7,7 +9,6 @@
 #include <fstream>
 #include <unordered_map>
 
-#include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 #include "ops/op_list.hpp"
 
@@ -17,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class IrTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
         dir_ = fs::temp_directory_path() / str_cat("kiln-ir-", getpid(), "-", info->name());
@@ -76,7 +77,8 @@ void expect_same_graph(const Model& a, const Model& b) {
         }
         if (x.type() == "Const") EXPECT_TRUE(x.value().identical(y.value()));
         ASSERT_EQ(x.bodies().size(), y.bodies().size());
-        for (size_t k = 0; k < x.bodies().size(); ++k) expect_same_graph(*x.bodies()[k], *y.bodies()[k]);
+        for (size_t k = 0; k < x.bodies().size(); ++k)
+            expect_same_graph(*x.bodies()[k], *y.bodies()[k]);
     }
     EXPECT_EQ(a.rt_info(), b.rt_info());
     EXPECT_EQ(a.name(), b.name());
@@ -100,9 +102,9 @@ std::shared_ptr<Model> sample_model() {
     add_result(x->output(0), "out_x");
     add_result(make_constant(Tensor::from_vector<float>({1.5f, -2.f, 3.25f}), "c_f32")->output(0),
                "r_f32");
-    add_result(named(make_constant(Tensor::from_vector<int64_t>({7, -8}), "c_i64"), {"ints"})
-                   ->output(0),
-               "r_i64");
+    add_result(
+        named(make_constant(Tensor::from_vector<int64_t>({7, -8}), "c_i64"), {"ints"})->output(0),
+        "r_i64");
     add_result(make_constant(Tensor::from_vector<uint8_t>({1, 2, 3}), "c_u8")->output(0), "r_u8");
     add_result(make_constant(Tensor::from_vector<bool>({true, false, true}), "c_bool")->output(0),
                "r_bool");
@@ -111,18 +113,18 @@ std::shared_ptr<Model> sample_model() {
     add_result(make_constant(Tensor::from_vector<float16>({float16(0.5f), float16(2.f)}), "c_f16")
                    ->output(0),
                "r_f16");
-    add_result(make_constant(Tensor::from_vector<std::string>({"a", "", "h\xc3\xa9llo", "x,y"},
-                                                              {2, 2}),
-                             "c_str")
-                   ->output(0),
-               "r_str");
+    add_result(
+        make_constant(Tensor::from_vector<std::string>({"a", "", "h\xc3\xa9llo", "x,y"}, {2, 2}),
+                      "c_str")
+            ->output(0),
+        "r_str");
     add_result(make_constant(Tensor::from_vector<int32_t>({5}, Shape{}), "c_scalar")->output(0),
                "r_scalar");
     add_result(make_constant(Tensor(ElementType::f32, {0, 4}), "c_empty")->output(0), "r_empty");
     // A duplicate of c_f32: stored once in the .bin.
-    add_result(make_constant(Tensor::from_vector<float>({1.5f, -2.f, 3.25f}), "c_f32_dup")
-                   ->output(0),
-               "r_dup");
+    add_result(
+        make_constant(Tensor::from_vector<float>({1.5f, -2.f, 3.25f}), "c_f32_dup")->output(0),
+        "r_dup");
 
     auto init = make_constant(Tensor::from_vector<float>({0.f, 0.f, 0.f}, {1, 3}), "init");
     auto rv = make_node("ReadValue", {init->output(0)},
@@ -133,8 +135,8 @@ std::shared_ptr<Model> sample_model() {
     rv->output_info(0).names = {"state_value"};
     rv->rt_info()["fused_names"] = "read";
     rv->rt_info()["note"] = "multi\nline\tvalue &<>\"' \r end";
-    auto assign = make_node("Assign", {s->output(0)}, {{"variable_id", std::string("state")}}, {},
-                            "save");
+    auto assign =
+        make_node("Assign", {s->output(0)}, {{"variable_id", std::string("state")}}, {}, "save");
     add_result(rv->output(0), "out_state");
     auto m = std::make_shared<Model>(results, std::vector<std::shared_ptr<Node>>{x, s},
                                      std::vector<std::shared_ptr<Node>>{assign}, "sample");
@@ -149,7 +151,8 @@ std::vector<Tensor> run(const std::shared_ptr<Model>& m, InferRequest& req,
     for (size_t i = 0; i < inputs.size(); ++i) req.set_input_tensor(i, inputs[i]);
     req.infer();
     std::vector<Tensor> out;
-    for (size_t i = 0; i < m->results().size(); ++i) out.push_back(req.get_output_tensor(i).clone());
+    for (size_t i = 0; i < m->results().size(); ++i)
+        out.push_back(req.get_output_tensor(i).clone());
     return out;
 }
 
@@ -228,7 +231,8 @@ TEST_F(IrTest, BodiesRoundTripInOrder) {
     auto host = make_node("Result", {x->output(0)}, {{"then_port", int64_t{3}}},
                           {body(1.f, "then"), body(2.f, "else")}, "host");
     auto m = std::make_shared<Model>(
-        std::vector<std::shared_ptr<Node>>{host, make_node("Result", {outer->output(0)}, {}, {}, "o")},
+        std::vector<std::shared_ptr<Node>>{host,
+                                           make_node("Result", {outer->output(0)}, {}, {}, "o")},
         std::vector<std::shared_ptr<Node>>{x}, std::vector<std::shared_ptr<Node>>{}, "m");
     save_model(*m, path("b.xml"));
     auto back = read_ir(path("b.xml"));

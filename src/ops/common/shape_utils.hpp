@@ -46,6 +46,23 @@ void for_each_broadcast(const Shape& out, const std::array<Shape, N>& ins, Fn&& 
     }
 }
 
+/// Splits `shape` around `axis` into (outer, axis extent, inner) element counts.
+struct AxisSplit {
+    int64_t outer = 1, n = 1, inner = 1;
+};
+inline AxisSplit split_at_axis(const Shape& shape, int64_t axis) {
+    AxisSplit s;
+    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
+        if (d < axis)
+            s.outer *= shape[d];
+        else if (d == axis)
+            s.n = shape[d];
+        else
+            s.inner *= shape[d];
+    }
+    return s;
+}
+
 /// Value of a constant 1-D (or scalar) integer input, or nullopt when not known.
 std::optional<std::vector<int64_t>> const_ints(const ShapeContext& ctx, size_t input);
 

@@ -260,12 +260,12 @@ void eval_window(const Node& node, const TensorVector& in, TensorVector& out, Ex
 }  // namespace
 
 void register_features(OpRegistry& r) {
-    r.add({"StringNormalizer", "kiln", infer_string_normalizer, eval_string_normalizer});
-    r.add({"TfIdfVectorizer", "kiln", infer_tfidf, eval_tfidf});
-    r.add({"MelWeightMatrix", "kiln", infer_mel, eval_mel});
-    r.add({"HannWindow", "kiln", infer_window, eval_window<0>});
-    r.add({"HammingWindow", "kiln", infer_window, eval_window<1>});
-    r.add({"BlackmanWindow", "kiln", infer_window, eval_window<2>});
+    r.add({"StringNormalizer", "kiln1", infer_string_normalizer, eval_string_normalizer});
+    r.add({"TfIdfVectorizer", "kiln1", infer_tfidf, eval_tfidf});
+    r.add({"MelWeightMatrix", "kiln1", infer_mel, eval_mel});
+    r.add({"HannWindow", "kiln1", infer_window, eval_window<0>});
+    r.add({"HammingWindow", "kiln1", infer_window, eval_window<1>});
+    r.add({"BlackmanWindow", "kiln1", infer_window, eval_window<2>});
 }
 
 }  // namespace kiln

@@ -3,6 +3,7 @@
 #include <type_traits>
 
 #include "core/op_def.hpp"
+#include "ops/common/shape_utils.hpp"
 
 namespace kiln {
 
@@ -14,23 +15,6 @@ T from_f64(double v) {
         return v;
     else
         return static_cast<T>(static_cast<float>(v));
-}
-
-/// (outer, axis extent, inner) element counts of `shape` around `axis`.
-struct AxisSplitM {
-    int64_t outer = 1, n = 1, inner = 1;
-};
-inline AxisSplitM split_axis(const Shape& shape, int64_t axis) {
-    AxisSplitM s;
-    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-        if (d < axis)
-            s.outer *= shape[d];
-        else if (d == axis)
-            s.n = shape[d];
-        else
-            s.inner *= shape[d];
-    }
-    return s;
 }
 
 void register_spectral(OpRegistry& r);

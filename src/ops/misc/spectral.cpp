@@ -72,7 +72,7 @@ void infer_dft(ShapeContext& ctx) {
 // Transforms `data` (complex, shape `shape`) along `axis` to length `n` (zero pad / trim).
 std::vector<cd> dft_axis(const std::vector<cd>& data, Shape& shape, int64_t axis, int64_t n,
                          bool inverse) {
-    const AxisSplitM s = split_axis(shape, axis);
+    const AxisSplit s = split_at_axis(shape, axis);
     std::vector<cd> out(static_cast<size_t>(s.outer * n * s.inner));
     const double sign = inverse ? 1.0 : -1.0;
     for (int64_t o = 0; o < s.outer; ++o)
@@ -114,7 +114,7 @@ void eval_dft(const Node& node, const TensorVector& in, TensorVector& out, ExecC
         data = dft_axis(data, shape, ax[i], n, Inverse);
     }
     if (RealIn && !ax.empty()) {  // keep the non-redundant half of the last transformed axis
-        const AxisSplitM s = split_axis(shape, ax.back());
+        const AxisSplit s = split_at_axis(shape, ax.back());
         const int64_t half = s.n / 2 + 1;
         std::vector<cd> h(static_cast<size_t>(s.outer * half * s.inner));
         for (int64_t o = 0; o < s.outer; ++o)

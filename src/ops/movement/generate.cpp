@@ -34,6 +34,7 @@ int64_t range_length(const Node& n, const Tensor& a, const Tensor& b, const Tens
         const __int128 s = a.value_as_int(0), e = b.value_as_int(0), d = c.value_as_int(0);
         const __int128 diff = e - s;
         __int128 l = d > 0 ? (diff + d - 1) / d : (diff + d + 1) / d;
+        KILN_CHECK(l < (__int128{1} << 40), n.context(), " range is too long");
         return l > 0 ? static_cast<int64_t>(l) : 0;
     }
     len = std::ceil((stop - start) / step);

@@ -125,12 +125,17 @@ void infer_slice(ShapeContext& ctx) {
     }
     auto plan = slice_plan(ctx, in);
     std::vector<Dimension> out = in.dims();
+    // Without the bounds, only the listed axes (all of them when axes are unknown) may change.
+    std::vector<bool> touched(in.rank(), true);
+    if (auto axes = ctx.input_count() > 4 ? const_ints(ctx, 4) : std::nullopt; !plan && axes) {
+        std::fill(touched.begin(), touched.end(), false);
+        for (int64_t a : *axes) touched[normalize_axis(ctx, a, in.rank())] = true;
+    }
     for (int64_t d = 0; d < in.rank(); ++d) {
-        if (!plan) out[d] = Dimension::dynamic();
+        if (!plan) out[d] = touched[d] ? Dimension::dynamic() : in[d];
         else if ((*plan)[d]) out[d] = (*plan)[d]->length >= 0 ? Dimension((*plan)[d]->length)
                                                              : Dimension::dynamic();
     }
-    // Without constant axes, any axis might be sliced.
     ctx.set_output(0, ctx.input_type(0), PartialShape(out));
 }
 
@@ -198,7 +203,7 @@ void infer_tile(ShapeContext& ctx) {
         const Dimension d = i + in.size() >= rank ? in[i + in.size() - rank] : Dimension(1);
         const int64_t r = i + reps->size() >= rank ? (*reps)[i + reps->size() - rank] : 1;
         ctx.check(r >= 0, "repeats must not be negative");
-        out[i] = d.is_static() ? Dimension(d.get_length() * r) : Dimension::dynamic();
+        out[i] = d.is_static() ? Dimension(checked_mul(ctx, d.get_length(), r)) : Dimension::dynamic();
     }
     ctx.set_output(0, ctx.input_type(0), PartialShape(out));
 }
@@ -297,6 +302,7 @@ void eval_broadcast(const Node& n, const TensorVector& in, TensorVector& out, Ex
 }  // namespace
 
 void register_pad_ops(OpRegistry& r);
+void register_strided_slice_ops(OpRegistry& r);
 
 void register_layout_ops(OpRegistry& r) {
     r.add({"Transpose", "opset1", infer_transpose, eval_transpose});
@@ -304,6 +310,7 @@ void register_layout_ops(OpRegistry& r) {
     r.add({"Tile", "opset1", infer_tile, eval_tile});
     r.add({"Broadcast", "opset3", infer_broadcast, eval_broadcast});
     register_pad_ops(r);
+    register_strided_slice_ops(r);
 }
 
 }  // namespace kiln::movement

@@ -68,6 +68,18 @@ void for_each_index(const Shape& shape, Fn&& fn) {
     }
 }
 
+/// a * b (or a + b), failing with the node context instead of overflowing.
+inline int64_t checked_mul(const ShapeContext& ctx, int64_t a, int64_t b) {
+    int64_t r = 0;
+    ctx.check(!__builtin_mul_overflow(a, b, &r), "dimension overflows: ", a, " * ", b);
+    return r;
+}
+inline int64_t checked_add(const ShapeContext& ctx, int64_t a, int64_t b) {
+    int64_t r = 0;
+    ctx.check(!__builtin_add_overflow(a, b, &r), "dimension overflows: ", a, " + ", b);
+    return r;
+}
+
 /// Product of dims [begin, end) of a static shape.
 int64_t product(const Shape& s, size_t begin, size_t end);
 

@@ -42,7 +42,7 @@ void infer_pad(ShapeContext& ctx) {
     for (size_t i = 0; i < in.size(); ++i) {
         if (in[i].is_dynamic()) continue;
         const int64_t d = in[i].get_length();
-        const int64_t o = d + (*b)[i] + (*e)[i];
+        const int64_t o = checked_add(ctx, checked_add(ctx, d, (*b)[i]), (*e)[i]);
         ctx.check(o >= 0, "pads make axis ", i, " negative");
         if (mode == "edge" || mode == "reflect" || mode == "symmetric")
             ctx.check(d > 0 || o == 0, "cannot pad an empty axis in ", mode, " mode");
@@ -183,7 +183,7 @@ void infer_depth_space(ShapeContext& ctx) {
     ctx.check(in.rank() >= 3, "needs rank >= 3, got ", to_string(in));
     const int64_t k = in.rank() - 2;
     int64_t bk = 1;
-    for (int64_t i = 0; i < k; ++i) bk *= bs;
+    for (int64_t i = 0; i < k; ++i) bk = checked_mul(ctx, bk, bs);
     PartialShape out = in;
     if (in[1].is_static()) {
         if (ToSpace) {
@@ -191,13 +191,13 @@ void infer_depth_space(ShapeContext& ctx) {
                       " are not divisible by ", bk);
             out[1] = in[1].get_length() / bk;
         } else {
-            out[1] = in[1].get_length() * bk;
+            out[1] = checked_mul(ctx, in[1].get_length(), bk);
         }
     }
     for (int64_t i = 2; i < in.rank(); ++i) {
         if (in[i].is_dynamic()) continue;
         if (ToSpace) {
-            out[i] = in[i].get_length() * bs;
+            out[i] = checked_mul(ctx, in[i].get_length(), bs);
         } else {
             ctx.check(in[i].get_length() % bs == 0, "spatial size ", in[i].get_length(),
                       " is not divisible by ", bs);

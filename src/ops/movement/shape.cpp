@@ -45,7 +45,7 @@ void infer_reshape(ShapeContext& ctx) {
         const int64_t total = shape_size(in.to_shape());
         int64_t known = 1;
         for (size_t i = 0; i < out.size(); ++i)
-            if (static_cast<int64_t>(i) != minus_one) known *= out[i].get_length();
+            if (static_cast<int64_t>(i) != minus_one) known = checked_mul(ctx, known, out[i].get_length());
         if (minus_one >= 0) {
             ctx.check(known != 0 ? total % known == 0 : total == 0, "cannot reshape ",
                       to_string(in), " to ", to_string(Shape(*target)));
@@ -137,7 +137,12 @@ void infer_unsqueeze(ShapeContext& ctx) {
     const PartialShape& in = ctx.input_shape(0);
     auto axes = const_ints(ctx, 1);
     if (!axes || !in.rank_is_static()) {
-        ctx.set_output(0, ctx.input_type(0), PartialShape());
+        const PartialShape& as = ctx.input_shape(1);
+        if (in.rank_is_static() && as.is_static() && as.size() <= 1)
+            ctx.set_output(0, ctx.input_type(0),
+                           PartialShape::dynamic(in.rank() + shape_size(as.to_shape())));
+        else
+            ctx.set_output(0, ctx.input_type(0), PartialShape());
         return;
     }
     const int64_t rank = in.rank() + static_cast<int64_t>(axes->size());

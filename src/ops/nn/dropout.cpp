@@ -39,6 +39,6 @@ void eval_dropout(const Node& node, const TensorVector& in, TensorVector& out, E
 
 }  // namespace
 
-void register_dropout(OpRegistry& r) { r.add({"Dropout", "opset1", infer_dropout, eval_dropout}); }
+void register_dropout(OpRegistry& r) { r.add({"Dropout", "kiln1", infer_dropout, eval_dropout}); }
 
 }  // namespace kiln::nn

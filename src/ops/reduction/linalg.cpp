@@ -229,7 +229,7 @@ void eval_det(const Node& node, const TensorVector& in, TensorVector& out, ExecC
 
 void register_linalg(OpRegistry& r) {
     r.add({"Einsum", "opset7", infer_einsum, eval_einsum});
-    r.add({"Det", "kiln", infer_det, eval_det});
+    r.add({"Det", "kiln1", infer_det, eval_det});
 }
 
 }  // namespace kiln

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "core/op_def.hpp"
+#include "ops/common/shape_utils.hpp"
 
 namespace kiln {
 
@@ -24,23 +25,6 @@ std::vector<int64_t> normalize_axes(const Node& node, const std::vector<int64_t>
 Shape reduced_shape(const Shape& in, const std::vector<int64_t>& axes, bool keep_dims);
 /// For every element of a tensor of shape `in`, the linear offset of its reduction slot.
 std::vector<int64_t> reduce_out_offsets(const Shape& in, const std::vector<int64_t>& axes);
-
-/// Splits `shape` around `axis` into (outer, axis extent, inner) element counts.
-struct AxisSplit {
-    int64_t outer = 1, n = 1, inner = 1;
-};
-inline AxisSplit split_at_axis(const Shape& shape, int64_t axis) {
-    AxisSplit s;
-    for (int64_t d = 0; d < static_cast<int64_t>(shape.size()); ++d) {
-        if (d < axis)
-            s.outer *= shape[d];
-        else if (d == axis)
-            s.n = shape[d];
-        else
-            s.inner *= shape[d];
-    }
-    return s;
-}
 
 void register_reduce(OpRegistry& r);
 void register_softmax_topk(OpRegistry& r);

@@ -248,9 +248,9 @@ void eval_cumsum(const Node& node, const TensorVector& in, TensorVector& out, Ex
 void register_softmax_topk(OpRegistry& r) {
     r.add({"Softmax", "opset8", infer_same_float, eval_softmax<SoftKind::softmax>});
     r.add({"LogSoftmax", "opset5", infer_same_float, eval_softmax<SoftKind::log_softmax>});
-    r.add({"Hardmax", "kiln", infer_same_float, eval_softmax<SoftKind::hardmax>});
-    r.add({"ArgMax", "kiln", infer_arg, eval_arg<true>});
-    r.add({"ArgMin", "kiln", infer_arg, eval_arg<false>});
+    r.add({"Hardmax", "kiln1", infer_same_float, eval_softmax<SoftKind::hardmax>});
+    r.add({"ArgMax", "kiln1", infer_arg, eval_arg<true>});
+    r.add({"ArgMin", "kiln1", infer_arg, eval_arg<false>});
     r.add({"TopK", "opset11", infer_topk, eval_topk});
     r.add({"CumSum", "opset3", infer_cumsum, eval_cumsum});
 }
