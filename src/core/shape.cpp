@@ -8,7 +8,10 @@ namespace kiln {
 
 int64_t shape_size(const Shape& s) {
     int64_t n = 1;
-    for (auto d : s) n *= d;
+    for (auto d : s) {
+        KILN_CHECK(!__builtin_mul_overflow(n, d, &n), "shape ", to_string(s),
+                   " has more elements than fit in 64 bits");
+    }
     return n;
 }
 

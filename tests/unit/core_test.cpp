@@ -96,3 +96,10 @@ TEST(Graph, UnknownOpTypeNamesTheNode) {
                   std::string::npos);
     }
 }
+
+TEST(Shape, ElementCountOverflowIsAnError) {
+    EXPECT_EQ(shape_size({2, 3, 4}), 24);
+    EXPECT_EQ(shape_size({}), 1);
+    EXPECT_THROW(shape_size({int64_t{1} << 62, 4}), Error);
+    EXPECT_THROW(Tensor(ElementType::f32, {int64_t{1} << 62, 4}), Error);
+}
