@@ -136,7 +136,9 @@ TEST(IrSamples, EveryFileLoadsOrFailsCleanly) {
             EXPECT_EQ(a[i]->type(), b[i]->type());
             EXPECT_EQ(a[i]->name(), b[i]->name());
             EXPECT_TRUE(a[i]->attrs() == b[i]->attrs()) << a[i]->context();
-            if (a[i]->type() == "Const") EXPECT_TRUE(a[i]->value().identical(b[i]->value()));
+            if (a[i]->type() == "Const") {
+                EXPECT_TRUE(a[i]->value().identical(b[i]->value()));
+            }
             for (size_t k = 0; k < a[i]->output_count() && a[i]->type() != "Result"; ++k)
                 EXPECT_EQ(a[i]->output_info(k).names, b[i]->output_info(k).names);
         }

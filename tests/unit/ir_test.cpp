@@ -73,9 +73,13 @@ void expect_same_graph(const Model& a, const Model& b) {
         for (size_t k = 0; k < x.output_count(); ++k) {
             EXPECT_EQ(x.output_type(k), y.output_type(k));
             EXPECT_EQ(x.output_shape(k), y.output_shape(k));
-            if (x.type() != "Result") EXPECT_EQ(x.output_info(k).names, y.output_info(k).names);
+            if (x.type() != "Result") {
+                EXPECT_EQ(x.output_info(k).names, y.output_info(k).names);
+            }
         }
-        if (x.type() == "Const") EXPECT_TRUE(x.value().identical(y.value()));
+        if (x.type() == "Const") {
+            EXPECT_TRUE(x.value().identical(y.value()));
+        }
         ASSERT_EQ(x.bodies().size(), y.bodies().size());
         for (size_t k = 0; k < x.bodies().size(); ++k)
             expect_same_graph(*x.bodies()[k], *y.bodies()[k]);
