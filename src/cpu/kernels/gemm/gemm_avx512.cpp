@@ -1,0 +1,57 @@
+// AVX-512 micro-kernel: a 12x32 tile held in 24 zmm accumulators; B rows are two aligned loads,
+// A values are broadcast straight from memory into the FMAs. Compiled with -mavx512f and friends.
+#include <immintrin.h>
+
+#include "cpu/kernels/gemm/gemm_kernels.hpp"
+
+namespace kiln::cpu::gemm::detail {
+namespace {
+
+constexpr int kMr = 12;
+constexpr int kNr = 32;
+
+template <int Rows>
+void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+    __m512 acc0[Rows], acc1[Rows];
+#pragma GCC unroll 16
+    for (int r = 0; r < Rows; ++r) {
+        acc0[r] = _mm512_setzero_ps();
+        acc1[r] = _mm512_setzero_ps();
+        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch(reinterpret_cast<const char*>(c + r * ldc + 16), _MM_HINT_T0);
+    }
+#pragma GCC unroll 4
+    for (int64_t p = 0; p < k; ++p) {
+        const __m512 b0 = _mm512_load_ps(b);
+        const __m512 b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 16
+        for (int r = 0; r < Rows; ++r) {
+            const __m512 av = _mm512_set1_ps(a[r]);
+            acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
+            acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
+        }
+        a += kMr;
+        b += kNr;
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < Rows; ++r) {
+        float* row = c + r * ldc;
+        if (accumulate) {
+            acc0[r] = _mm512_add_ps(acc0[r], _mm512_loadu_ps(row));
+            acc1[r] = _mm512_add_ps(acc1[r], _mm512_loadu_ps(row + 16));
+        }
+        _mm512_storeu_ps(row, acc0[r]);
+        _mm512_storeu_ps(row + 16, acc1[r]);
+    }
+}
+
+constexpr KernelSet kSet = {
+    kMr, kNr, 144, 256, 2048,
+    {nullptr, kernel<1>, kernel<2>, kernel<3>, kernel<4>, kernel<5>, kernel<6>, kernel<7>,
+     kernel<8>, kernel<9>, kernel<10>, kernel<11>, kernel<12>}};
+
+}  // namespace
+
+const KernelSet& avx512_kernels() { return kSet; }
+
+}  // namespace kiln::cpu::gemm::detail
