@@ -4,7 +4,6 @@
 // "FmaPeak" runs a register-only FMA loop on the same core, as the achievable-peak yardstick on a
 // shared machine; compare its GFLOP/s with the GEMM's from the same run.
 #include <benchmark/benchmark.h>
-
 #include <immintrin.h>
 
 #include <cstdint>
@@ -34,9 +33,9 @@ void bm_gemm(benchmark::State& state, Isa isa, int64_t m, int64_t n, int64_t k) 
         benchmark::DoNotOptimize(c.data());
         benchmark::ClobberMemory();
     }
-    state.counters["GFLOP/s"] = benchmark::Counter(2.0 * m * n * k * state.iterations(),
-                                                   benchmark::Counter::kIsRate,
-                                                   benchmark::Counter::kIs1000);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(2.0 * m * n * k * state.iterations(), benchmark::Counter::kIsRate,
+                           benchmark::Counter::kIs1000);
 }
 
 // 12 independent FMA chains on zmm registers: the throughput ceiling one core reaches now.
@@ -54,13 +53,14 @@ __attribute__((target("avx512f"))) float fma_peak_loop(int64_t iters) {
         c6 = _mm512_fmadd_ps(c6, x, y), c7 = _mm512_fmadd_ps(c7, x, y);
         c8 = _mm512_fmadd_ps(c8, x, y), c9 = _mm512_fmadd_ps(c9, x, y);
         c10 = _mm512_fmadd_ps(c10, x, y), c11 = _mm512_fmadd_ps(c11, x, y);
-        asm volatile("" : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
-                     "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
+        asm volatile(""
+                     : "+v"(c0), "+v"(c1), "+v"(c2), "+v"(c3), "+v"(c4), "+v"(c5), "+v"(c6),
+                       "+v"(c7), "+v"(c8), "+v"(c9), "+v"(c10), "+v"(c11));
     }
-    const __m512 s = _mm512_add_ps(
-        _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
-                      _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7))),
-        _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
+    const __m512 s =
+        _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
+                                    _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7))),
+                      _mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(c10, c11)));
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, s);
     float sum = 0.f;
@@ -75,25 +75,24 @@ void bm_fma_peak(benchmark::State& state) {
     }
     constexpr int64_t kIters = 1 << 22;
     for (auto _ : state) benchmark::DoNotOptimize(fma_peak_loop(kIters));
-    state.counters["GFLOP/s"] = benchmark::Counter(
-        12.0 * 32.0 * kIters * state.iterations(), benchmark::Counter::kIsRate,
-        benchmark::Counter::kIs1000);
+    state.counters["GFLOP/s"] =
+        benchmark::Counter(12.0 * 32.0 * kIters * state.iterations(), benchmark::Counter::kIsRate,
+                           benchmark::Counter::kIs1000);
 }
 
 void register_all() {
-    benchmark::RegisterBenchmark("fma_peak/avx512", bm_fma_peak)
-        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark("fma_peak/avx512", bm_fma_peak)->Unit(benchmark::kMillisecond);
     struct Shape {
         const char* name;
         int64_t m, n, k;
     };
     const Shape shapes[] = {
         {"1024x1024x1024", 1024, 1024, 1024},
-        {"128x768x768", 128, 768, 768},          // BERT-base projection, sequence 128
-        {"128x3072x768", 128, 3072, 768},        // BERT-base FFN up
-        {"1x4096x4096", 1, 4096, 4096},          // GEMV-like decode step
-        {"3136x64x576", 3136, 64, 576},          // ResNet-50 3x3 conv as im2col GEMM
-        {"3136x256x64", 3136, 256, 64},          // ResNet-50 1x1 conv
+        {"128x768x768", 128, 768, 768},    // BERT-base projection, sequence 128
+        {"128x3072x768", 128, 3072, 768},  // BERT-base FFN up
+        {"1x4096x4096", 1, 4096, 4096},    // GEMV-like decode step
+        {"3136x64x576", 3136, 64, 576},    // ResNet-50 3x3 conv as im2col GEMM
+        {"3136x256x64", 3136, 256, 64},    // ResNet-50 1x1 conv
     };
     for (Isa isa : {Isa::avx512, Isa::avx2, Isa::scalar}) {
         for (const auto& s : shapes) {

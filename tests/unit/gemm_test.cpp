@@ -1,10 +1,11 @@
+#include "cpu/kernels/gemm/gemm.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <random>
 #include <vector>
 
-#include "cpu/kernels/gemm/gemm.hpp"
 #include "kiln/error.hpp"
 
 using namespace kiln::cpu::gemm;
@@ -56,8 +57,7 @@ void expect_matches(const Problem& p, const std::vector<float>& c0, const std::v
     }
 }
 
-void check(Isa isa, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b,
-           bool accumulate) {
+void check(Isa isa, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool accumulate) {
     const Problem p = make_problem(m, n, k, trans_a, trans_b, unsigned(m * 131 + n * 7 + k));
     const PackedB pb = pack_b(p.b.data(), k, n, trans_b ? k : n, trans_b, isa);
     ASSERT_EQ(pb.isa(), isa);
@@ -96,6 +96,16 @@ TEST_P(GemmIsa, CrossesCacheBlocks) {
     // Larger than one MC x KC x NC block of every ISA, with ragged edges everywhere.
     check(GetParam(), 301, 2100, 600, false, false, false);
     check(GetParam(), 157, 45, 517, true, true, true);
+    // Several K blocks, read in place and packed (K = 2560 is an aliasing row stride).
+    check(GetParam(), 20, 40, 2100, false, false, true);
+    check(GetParam(), 13, 4 * tile_n(GetParam()) + 9, 2560, false, false, false);
+}
+
+TEST_P(GemmIsa, PacksAWhenRowsAlias) {
+    // A row stride of 512 floats makes the driver pack A rather than read it in place.
+    const int64_t n = 4 * tile_n(GetParam()) + 5;
+    check(GetParam(), 29, n, 512, false, false, false);
+    check(GetParam(), 29, n, 1024, false, true, true);
 }
 
 TEST_P(GemmIsa, EmptyDimensions) {
@@ -115,7 +125,8 @@ TEST_P(GemmIsa, SubRangesTileTheProduct) {
     // One sub-range computes only its block.
     std::vector<float> c = c0;
     const int64_t n0 = tile_n(isa), n1 = 3 * tile_n(isa) + 1;
-    gemm(p.a.data(), k, pb, c.data(), n, m, {.m_begin = 10, .m_end = 41, .n_begin = n0, .n_end = n1});
+    gemm(p.a.data(), k, pb, c.data(), n, m,
+         {.m_begin = 10, .m_end = 41, .n_begin = n0, .n_end = n1});
     expect_matches(p, c0, c, false, 10, 41, n0, n1);
 
     // Disjoint ranges covering the whole product give the full result, as threads would.
@@ -124,8 +135,11 @@ TEST_P(GemmIsa, SubRangesTileTheProduct) {
     for (int64_t r0 = 0; r0 < m; r0 += 20)
         for (int64_t c0_ = 0; c0_ < n; c0_ += 2 * tile_n(isa))
             gemm(p.a.data(), k, pb, c.data(), n, m,
-                 {.accumulate = true, .workspace = ws.data(), .m_begin = r0,
-                  .m_end = std::min<int64_t>(m, r0 + 20), .n_begin = c0_,
+                 {.accumulate = true,
+                  .workspace = ws.data(),
+                  .m_begin = r0,
+                  .m_end = std::min<int64_t>(m, r0 + 20),
+                  .n_begin = c0_,
                   .n_end = std::min<int64_t>(n, c0_ + 2 * tile_n(isa))});
     expect_matches(p, c0, c, true, 0, m, 0, n);
 }

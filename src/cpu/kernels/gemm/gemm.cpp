@@ -13,10 +13,12 @@ namespace kiln::cpu::gemm {
 namespace {
 
 constexpr size_t kAlign = 64;
+constexpr int64_t kDirectPanels = 4;
+constexpr int64_t kAliasedLda = 512;  // floats
 
 float* aligned_floats(size_t count) {
-    const size_t bytes = std::max<size_t>((count * sizeof(float) + kAlign - 1) / kAlign * kAlign,
-                                          kAlign);
+    const size_t bytes =
+        std::max<size_t>((count * sizeof(float) + kAlign - 1) / kAlign * kAlign, kAlign);
     auto* p = static_cast<float*>(std::aligned_alloc(kAlign, bytes));
     if (!p) throw std::bad_alloc();
     return p;
@@ -33,9 +35,12 @@ Isa select_isa() {
     if (const char* env = std::getenv("KILN_ISA")) {
         const std::string_view v(env);
         Isa cap = isa;
-        if (v == "scalar") cap = Isa::scalar;
-        else if (v == "avx2") cap = Isa::avx2;
-        else if (v == "avx512") cap = Isa::avx512;
+        if (v == "scalar")
+            cap = Isa::scalar;
+        else if (v == "avx2")
+            cap = Isa::avx2;
+        else if (v == "avx512")
+            cap = Isa::avx512;
         isa = static_cast<Isa>(std::min(static_cast<int>(isa), static_cast<int>(cap)));
     }
     return isa;
@@ -43,9 +48,12 @@ Isa select_isa() {
 
 const detail::KernelSet& kernels(Isa isa) {
     switch (isa) {
-        case Isa::avx512: return detail::avx512_kernels();
-        case Isa::avx2: return detail::avx2_kernels();
-        case Isa::scalar: break;
+        case Isa::avx512:
+            return detail::avx512_kernels();
+        case Isa::avx2:
+            return detail::avx2_kernels();
+        case Isa::scalar:
+            break;
     }
     return detail::scalar_kernels();
 }
@@ -88,8 +96,10 @@ bool isa_supported(Isa isa) {
         case Isa::avx512:
             return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-        case Isa::avx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-        case Isa::scalar: return true;
+        case Isa::avx2:
+            return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        case Isa::scalar:
+            return true;
     }
     return false;
 }
@@ -101,9 +111,12 @@ Isa best_isa() {
 
 const char* isa_name(Isa isa) {
     switch (isa) {
-        case Isa::avx512: return "avx512";
-        case Isa::avx2: return "avx2";
-        case Isa::scalar: break;
+        case Isa::avx512:
+            return "avx512";
+        case Isa::avx2:
+            return "avx2";
+        case Isa::scalar:
+            break;
     }
     return "scalar";
 }
@@ -161,8 +174,8 @@ void gemm(const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, 
     const int64_t n0 = o.n_begin, n1 = o.n_end < 0 ? n : o.n_end;
     KILN_CHECK(m >= 0 && 0 <= m0 && m0 <= m1 && m1 <= m, "gemm: bad row range [", m0, ",", m1,
                ") of ", m);
-    KILN_CHECK(0 <= n0 && n0 <= n1 && n1 <= n && n0 % ks.nr == 0, "gemm: bad column range [",
-               n0, ",", n1, ") of ", n, " (start must be a multiple of ", ks.nr, ")");
+    KILN_CHECK(0 <= n0 && n0 <= n1 && n1 <= n && n0 % ks.nr == 0, "gemm: bad column range [", n0,
+               ",", n1, ") of ", n, " (start must be a multiple of ", ks.nr, ")");
     KILN_CHECK(ldc >= n && lda >= (o.trans_a ? m : k), "gemm: leading dimension too small");
     if (m0 == m1 || n0 == n1) return;
     if (k == 0) {
@@ -179,27 +192,34 @@ void gemm(const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, 
     }
     const int mr = ks.mr, nr = ks.nr;
     alignas(64) float tile[detail::kMaxMr * 64];  // C tile for the last, partial column panel
+    // Reading A in place beats packing it (a pass over A per column block), except when rows
+    // a multiple of 2 KiB apart alias in L1 and the product is wide enough to amortize packing.
+    const bool direct = !o.trans_a && (lda % kAliasedLda != 0 || n1 - n0 <= kDirectPanels * nr);
+    // Equal K blocks: every block boundary costs a pass of C through the cache.
+    const int64_t k_blocks = (k + ks.kc - 1) / ks.kc;
+    const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
 
     for (int64_t jc = n0; jc < n1; jc += ks.nc) {
         const int64_t nc = std::min<int64_t>(ks.nc, n1 - jc);
-        for (int64_t pc = 0; pc < k; pc += ks.kc) {
-            const int64_t kc = std::min<int64_t>(ks.kc, k - pc);
+        for (int64_t pc = 0; pc < k; pc += kc_max) {
+            const int64_t kc = std::min<int64_t>(kc_max, k - pc);
             const bool acc = o.accumulate || pc > 0;
             for (int64_t ic = m0; ic < m1; ic += ks.mc) {
                 const int64_t mc = std::min<int64_t>(ks.mc, m1 - ic);
-                pack_a(a, lda, o.trans_a, ic, pc, mc, kc, mr, ws);
+                if (!direct) pack_a(a, lda, o.trans_a, ic, pc, mc, kc, mr, ws);
                 for (int64_t jr = jc; jr < jc + nc; jr += nr) {
                     const int64_t cols = std::min<int64_t>(nr, n1 - jr);
                     const float* bp = b.panel(jr) + pc * nr;
                     for (int64_t ir = 0; ir < mc; ir += mr) {
                         const int rows = static_cast<int>(std::min<int64_t>(mr, mc - ir));
-                        const float* ap = ws + ir * kc;
+                        const float* ap = direct ? a + (ic + ir) * lda + pc : ws + ir * kc;
+                        const detail::MicroKernel kernel = direct ? ks.direct[rows] : ks.rows[rows];
                         float* cp = c + (ic + ir) * ldc + jr;
                         if (cols == nr) {
-                            ks.rows[rows](kc, ap, bp, cp, ldc, acc);
+                            kernel(kc, ap, lda, bp, cp, ldc, acc);
                             continue;
                         }
-                        ks.rows[rows](kc, ap, bp, tile, nr, false);
+                        kernel(kc, ap, lda, bp, tile, nr, false);
                         for (int r = 0; r < rows; ++r) {
                             float* dst = cp + r * ldc;
                             const float* src = tile + r * nr;

@@ -10,8 +10,11 @@ namespace {
 constexpr int kMr = 6;
 constexpr int kNr = 16;
 
-template <int Rows>
-void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+// Direct reads A in place (row r, step p at a[r * lda + p]) instead of from a packed panel.
+template <int Rows, bool Direct>
+void kernel(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+            bool accumulate) {
+    const int64_t a_row = Direct ? lda : 1, a_step = Direct ? 1 : kMr;
     __m256 acc0[Rows], acc1[Rows];
 #pragma GCC unroll 8
     for (int r = 0; r < Rows; ++r) {
@@ -25,11 +28,11 @@ void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bo
         const __m256 b1 = _mm256_load_ps(b + 8);
 #pragma GCC unroll 8
         for (int r = 0; r < Rows; ++r) {
-            const __m256 av = _mm256_broadcast_ss(a + r);
+            const __m256 av = _mm256_broadcast_ss(a + r * a_row);
             acc0[r] = _mm256_fmadd_ps(av, b0, acc0[r]);
             acc1[r] = _mm256_fmadd_ps(av, b1, acc1[r]);
         }
-        a += kMr;
+        a += a_step;
         b += kNr;
     }
 #pragma GCC unroll 8
@@ -44,9 +47,15 @@ void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bo
     }
 }
 
-constexpr KernelSet kSet = {
-    kMr, kNr, 120, 256, 2048,
-    {nullptr, kernel<1>, kernel<2>, kernel<3>, kernel<4>, kernel<5>, kernel<6>}};
+constexpr KernelSet kSet = {kMr,
+                            kNr,
+                            72,
+                            1024,
+                            2048,
+                            {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>,
+                             kernel<4, false>, kernel<5, false>, kernel<6, false>},
+                            {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>,
+                             kernel<4, true>, kernel<5, true>, kernel<6, true>}};
 
 }  // namespace
 

@@ -10,8 +10,11 @@ namespace {
 constexpr int kMr = 12;
 constexpr int kNr = 32;
 
-template <int Rows>
-void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+// Direct reads A in place (row r, step p at a[r * lda + p]) instead of from a packed panel.
+template <int Rows, bool Direct>
+void kernel(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+            bool accumulate) {
+    const int64_t a_row = Direct ? lda : 1, a_step = Direct ? 1 : kMr;
     __m512 acc0[Rows], acc1[Rows];
 #pragma GCC unroll 16
     for (int r = 0; r < Rows; ++r) {
@@ -26,11 +29,11 @@ void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bo
         const __m512 b1 = _mm512_load_ps(b + 16);
 #pragma GCC unroll 16
         for (int r = 0; r < Rows; ++r) {
-            const __m512 av = _mm512_set1_ps(a[r]);
+            const __m512 av = _mm512_set1_ps(a[r * a_row]);
             acc0[r] = _mm512_fmadd_ps(av, b0, acc0[r]);
             acc1[r] = _mm512_fmadd_ps(av, b1, acc1[r]);
         }
-        a += kMr;
+        a += a_step;
         b += kNr;
     }
 #pragma GCC unroll 16
@@ -46,9 +49,17 @@ void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bo
 }
 
 constexpr KernelSet kSet = {
-    kMr, kNr, 144, 256, 2048,
-    {nullptr, kernel<1>, kernel<2>, kernel<3>, kernel<4>, kernel<5>, kernel<6>, kernel<7>,
-     kernel<8>, kernel<9>, kernel<10>, kernel<11>, kernel<12>}};
+    kMr,
+    kNr,
+    72,
+    1024,
+    2048,
+    {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>,
+     kernel<5, false>, kernel<6, false>, kernel<7, false>, kernel<8, false>, kernel<9, false>,
+     kernel<10, false>, kernel<11, false>, kernel<12, false>},
+    {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>, kernel<5, true>,
+     kernel<6, true>, kernel<7, true>, kernel<8, true>, kernel<9, true>, kernel<10, true>,
+     kernel<11, true>, kernel<12, true>}};
 
 }  // namespace
 

@@ -10,15 +10,17 @@ namespace kiln::cpu::gemm::detail {
 
 constexpr int kMaxMr = 16;
 
-/// C[rows, nr] (+)= Apanel * Bpanel over k steps. a: k groups of the ISA's mr floats (only the
-/// first `rows` are read); b: k groups of nr floats, 64-byte aligned. ldc is C's row stride.
-using MicroKernel = void (*)(int64_t k, const float* a, const float* b, float* c, int64_t ldc,
-                             bool accumulate);
+/// C[rows, nr] (+)= A * Bpanel over k steps. Packed kernels read A as k groups of the ISA's mr
+/// floats (only the first `rows` used) and ignore lda; direct ones read row r, step p at
+/// a[r * lda + p]. b: k groups of nr floats, 64-byte aligned. ldc is C's row stride.
+using MicroKernel = void (*)(int64_t k, const float* a, int64_t lda, const float* b, float* c,
+                             int64_t ldc, bool accumulate);
 
 struct KernelSet {
-    int mr, nr;  // micro-tile
+    int mr, nr;      // micro-tile
     int mc, kc, nc;  // cache blocks: A block mc x kc stays in L2, B micro-panel kc x nr in L1
-    MicroKernel rows[kMaxMr + 1];  // rows[i] computes i rows, 1 <= i <= mr
+    MicroKernel rows[kMaxMr + 1];    // rows[i] computes i rows, 1 <= i <= mr; packed A
+    MicroKernel direct[kMaxMr + 1];  // same, reading A in place
 };
 
 const KernelSet& scalar_kernels();

@@ -8,15 +8,18 @@ namespace {
 constexpr int kMr = 4;
 constexpr int kNr = 8;
 
-template <int Rows>
-void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bool accumulate) {
+// Direct reads A in place (row r, step p at a[r * lda + p]) instead of from a packed panel.
+template <int Rows, bool Direct>
+void kernel(int64_t k, const float* a, int64_t lda, const float* b, float* c, int64_t ldc,
+            bool accumulate) {
+    const int64_t a_row = Direct ? lda : 1, a_step = Direct ? 1 : kMr;
     float acc[Rows][kNr] = {};
     for (int64_t p = 0; p < k; ++p) {
         for (int r = 0; r < Rows; ++r) {
-            const float av = a[r];
+            const float av = a[r * a_row];
             for (int j = 0; j < kNr; ++j) acc[r][j] += av * b[j];
         }
-        a += kMr;
+        a += a_step;
         b += kNr;
     }
     for (int r = 0; r < Rows; ++r) {
@@ -25,8 +28,14 @@ void kernel(int64_t k, const float* a, const float* b, float* c, int64_t ldc, bo
     }
 }
 
-constexpr KernelSet kSet = {kMr, kNr, 128, 256, 2048,
-                            {nullptr, kernel<1>, kernel<2>, kernel<3>, kernel<4>}};
+constexpr KernelSet kSet = {
+    kMr,
+    kNr,
+    64,
+    512,
+    2048,
+    {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>},
+    {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>}};
 
 }  // namespace
 
