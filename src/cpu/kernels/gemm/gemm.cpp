@@ -79,12 +79,15 @@ void pack_a(const float* a, int64_t lda, bool trans_a, int64_t m0, int64_t k0, i
                 for (int r = rows; r < mr; ++r) d[r] = 0.f;
             }
         } else {
-            for (int r = 0; r < rows; ++r) {
-                const float* src = a + (m0 + i0 + r) * lda + k0;
-                for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = src[p];
+            // Step through k with all rows at once so the writes stream through one panel
+            // (mr x kc can exceed L1) instead of revisiting it once per row.
+            const float* src[detail::kMaxMr];
+            for (int r = 0; r < rows; ++r) src[r] = a + (m0 + i0 + r) * lda + k0;
+            for (int64_t p = 0; p < kc; ++p) {
+                float* d = dst + p * mr;
+                for (int r = 0; r < rows; ++r) d[r] = src[r][p];
+                for (int r = rows; r < mr; ++r) d[r] = 0.f;
             }
-            for (int r = rows; r < mr; ++r)
-                for (int64_t p = 0; p < kc; ++p) dst[p * mr + r] = 0.f;
         }
     }
 }
