@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "kiln/error.hpp"
@@ -162,4 +164,19 @@ TEST(Gemm, BestIsaIsSupportedAndSticky) {
     EXPECT_EQ(best_isa(), best_isa());
     EXPECT_GE(tile_n(best_isa()), 1);
     EXPECT_GE(tile_m(best_isa()), 1);
+}
+
+TEST(Gemm, KilnIsaCapsBestIsa) {
+    // Meaningful when the suite runs under KILN_ISA=scalar|avx2|avx512.
+    const char* env = std::getenv("KILN_ISA");
+    if (!env) GTEST_SKIP() << "KILN_ISA not set";
+    const std::string cap(env);
+    for (Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
+        if (cap == isa_name(isa) && isa_supported(isa)) {
+            EXPECT_EQ(best_isa(), isa);
+        }
+    }
+    // The default pack follows the capped ISA.
+    const float b[6] = {1, 2, 3, 4, 5, 6};
+    EXPECT_EQ(pack_b(b, 2, 3, 3).isa(), best_isa());
 }
