@@ -2,9 +2,10 @@
 /// \file Single-precision GEMM for the CPU device: C[M,N] (+)= op(A)[M,K] * B[K,N].
 ///
 /// B (usually a weight) is packed once with pack_b() into column panels matching the micro-kernel
-/// of one ISA; gemm() then only packs blocks of A into a caller-sized workspace, so the hot path
-/// never allocates. The ISA is chosen once per process (best_isa()); KILN_ISA=avx512|avx2|scalar
-/// caps it, which lets tests and benchmarks exercise the lower paths on a capable machine.
+/// of one ISA; gemm() reads A in place or packs blocks of it into a workspace sized once, so the
+/// hot path never allocates. The ISA is chosen once per process (best_isa());
+/// KILN_ISA=avx512|avx2|scalar caps it, which lets tests and benchmarks exercise the lower paths on
+/// a capable machine.
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -49,17 +49,17 @@ void kernel(int64_t k, const float* a, int64_t lda, const float* b, float* c, in
 }
 
 constexpr KernelSet kSet = {
-    kMr,
-    kNr,
-    72,
-    1024,
-    2048,
-    {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>,
-     kernel<5, false>, kernel<6, false>, kernel<7, false>, kernel<8, false>, kernel<9, false>,
-     kernel<10, false>, kernel<11, false>, kernel<12, false>},
-    {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>, kernel<5, true>,
-     kernel<6, true>, kernel<7, true>, kernel<8, true>, kernel<9, true>, kernel<10, true>,
-     kernel<11, true>, kernel<12, true>}};
+    .mr = kMr,
+    .nr = kNr,
+    .mc = 72,
+    .kc = 1024,
+    .nc = 2048,
+    .rows = {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>,
+             kernel<5, false>, kernel<6, false>, kernel<7, false>, kernel<8, false>,
+             kernel<9, false>, kernel<10, false>, kernel<11, false>, kernel<12, false>},
+    .direct = {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>,
+               kernel<5, true>, kernel<6, true>, kernel<7, true>, kernel<8, true>, kernel<9, true>,
+               kernel<10, true>, kernel<11, true>, kernel<12, true>}};
 
 }  // namespace
 

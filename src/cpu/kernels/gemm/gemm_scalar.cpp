@@ -29,13 +29,13 @@ void kernel(int64_t k, const float* a, int64_t lda, const float* b, float* c, in
 }
 
 constexpr KernelSet kSet = {
-    kMr,
-    kNr,
-    64,
-    512,
-    2048,
-    {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>},
-    {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>}};
+    .mr = kMr,
+    .nr = kNr,
+    .mc = 64,
+    .kc = 512,
+    .nc = 2048,
+    .rows = {nullptr, kernel<1, false>, kernel<2, false>, kernel<3, false>, kernel<4, false>},
+    .direct = {nullptr, kernel<1, true>, kernel<2, true>, kernel<3, true>, kernel<4, true>}};
 
 }  // namespace
 
