@@ -1,5 +1,7 @@
 #include "cpu/compiled_model.hpp"
 
+#include "cpu/kernel_selector.hpp"
+
 namespace kiln::cpu {
 
 namespace {
@@ -11,7 +13,7 @@ const AnyMap kDefaults = {
 }  // namespace
 
 CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties)
-    : model_(std::move(model)), plan_(model_), properties_(kDefaults) {
+    : model_(std::move(model)), plan_(model_, select_kernel), properties_(kDefaults) {
     for (const auto& [k, v] : properties) {
         KILN_CHECK(kDefaults.count(k) || k == "INFERENCE_NUM_THREADS" || k == "CACHE_DIR",
                    "CPU: unsupported property '", k, "'");

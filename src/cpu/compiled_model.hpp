@@ -1,6 +1,7 @@
 #pragma once
-// The CPU device's compiled model and infer request. Today every op runs its reference kernel
-// through a ReferencePlan bound once at compile time; optimized kernels plug in here.
+// The CPU device's compiled model and infer request. The plan is bound once at compile time:
+// nodes with an optimized kernel (cpu/kernel_selector.cpp) run it, the others their reference
+// kernel.
 #include <map>
 #include <memory>
 

@@ -5,7 +5,8 @@
 
 namespace kiln {
 
-ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model) : model_(std::move(model)) {
+ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model, const KernelSelector& select)
+    : model_(std::move(model)) {
     auto order = model_->ordered_ops();
     std::unordered_map<const Node*, size_t> first_slot;
     for (const auto& n : order) {
@@ -27,8 +28,9 @@ ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model) : model_(std::m
             continue;
         }
         if (n->type() == "Parameter" || n->type() == "Result") continue;
-        Step s{n.get(), n->def().eval, {}, first_slot.at(n.get()), {}};
-        KILN_CHECK(s.eval, n->context(), " has no reference kernel");
+        Step s{n.get(), n->def().eval, select ? select(*n) : KernelFn(), {},
+               first_slot.at(n.get()), {}};
+        KILN_CHECK(s.eval || s.kernel, n->context(), " has no reference kernel");
         for (const auto& in : n->inputs()) s.in_slots.push_back(first_slot.at(in.node.get()) + in.index);
         for (size_t slot : s.in_slots) last_reader[slot] = steps_.size();
         steps_.push_back(std::move(s));
@@ -49,7 +51,10 @@ TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx) co
         for (size_t slot : s.in_slots) ins.push_back(slots[slot]);
         outs.clear();
         try {
-            s.eval(*s.node, ins, outs, ctx);
+            if (s.kernel)
+                s.kernel(ins, outs, ctx);
+            else
+                s.eval(*s.node, ins, outs, ctx);
         } catch (const Error& e) {
             const std::string msg = e.what();
             if (msg.rfind(s.node->context(), 0) == 0) throw;
@@ -63,6 +68,12 @@ TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx) co
     TensorVector results;
     for (size_t slot : result_slots_) results.push_back(slots[slot]);
     return results;
+}
+
+size_t ReferencePlan::device_kernel_count() const {
+    size_t n = 0;
+    for (const auto& s : steps_) n += static_cast<bool>(s.kernel);
+    return n;
 }
 
 TensorVector evaluate_model(const Model& model, const TensorVector& inputs, ExecContext* ctx) {

@@ -2,24 +2,33 @@
 // Runs a model with the reference kernels: the graph is ordered and bound to tensor slots once,
 // then every run just walks the steps. Control-flow ops use it for their bodies, and the CPU
 // device uses it for ops that have no optimized kernel.
+#include <functional>
 #include <memory>
 
 #include "core/op_def.hpp"
 
 namespace kiln {
 
+/// A device kernel bound to one node at compile time (it may own repacked weights).
+using KernelFn = std::function<void(const TensorVector& inputs, TensorVector& outputs, ExecContext&)>;
+/// Picks a device kernel for a node, or returns an empty function to keep the reference kernel.
+using KernelSelector = std::function<KernelFn(const Node&)>;
+
 class ReferencePlan {
 public:
-    explicit ReferencePlan(std::shared_ptr<const Model> model);
+    explicit ReferencePlan(std::shared_ptr<const Model> model, const KernelSelector& select = {});
 
     /// Inputs in parameter order; returns outputs in result order.
     TensorVector run(const TensorVector& inputs, ExecContext& ctx) const;
     const Model& model() const { return *model_; }
+    /// How many steps run a device kernel instead of the reference one.
+    size_t device_kernel_count() const;
 
 private:
     struct Step {
         const Node* node;
         EvalFn eval;
+        KernelFn kernel;  // when set, replaces eval
         std::vector<size_t> in_slots;
         size_t first_out_slot;
         std::vector<size_t> release;  // slots whose last reader is this step

@@ -1,0 +1,38 @@
+#include "cpu/kernels/matmul_f32.hpp"
+
+#include <memory>
+
+#include "cpu/kernels/gemm/gemm.hpp"
+
+namespace kiln::cpu {
+
+KernelFn make_matmul_f32_kernel(const Node& node) {
+    if (node.type() != "MatMul" || node.input_count() != 2) return {};
+    if (node.attrs().get_bool("transpose_a", false)) return {};
+    const Tensor* w = node.input_constant(1);
+    const PartialShape& a_shape = node.input_shape(0);
+    if (!w || w->element_type() != ElementType::f32 || w->rank() != 2) return {};
+    if (node.input_type(0) != ElementType::f32 || !a_shape.rank_is_static() || a_shape.rank() < 2)
+        return {};
+    const bool trans_b = node.attrs().get_bool("transpose_b", false);
+    const int64_t k = trans_b ? w->shape()[1] : w->shape()[0];
+    const int64_t n = trans_b ? w->shape()[0] : w->shape()[1];
+    auto packed = std::make_shared<const gemm::PackedB>(
+        gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b));
+    const std::string context = node.context();
+
+    return [packed, k, n, context](const TensorVector& in, TensorVector& out, ExecContext&) {
+        const Tensor& a = in[0];
+        KILN_CHECK(a.rank() >= 2 && a.shape().back() == k, context, " input 0 has shape ",
+                   to_string(a.shape()), ", its last axis must be ", k);
+        Shape out_shape = a.shape();
+        out_shape.back() = n;
+        Tensor c(ElementType::f32, out_shape);
+        const int64_t rows = n > 0 ? c.size() / n : 0;
+        // c starts zeroed, which is already the product when K is 0.
+        if (rows > 0 && k > 0) gemm::gemm(a.data<float>(), k, *packed, c.data<float>(), n, rows);
+        out.assign(1, std::move(c));
+    };
+}
+
+}  // namespace kiln::cpu

@@ -1,0 +1,12 @@
+#pragma once
+// MatMul with a constant f32 weight, run by the packed GEMM: the weight is packed once when the
+// model is compiled and every call multiplies the activation rows against the packed panels.
+#include "ops/reference_executor.hpp"
+
+namespace kiln::cpu {
+
+/// A kernel for `node` when it is a MatMul of an f32 activation of rank >= 2 (not transposed) by
+/// a constant rank-2 f32 weight; otherwise an empty function.
+KernelFn make_matmul_f32_kernel(const Node& node);
+
+}  // namespace kiln::cpu

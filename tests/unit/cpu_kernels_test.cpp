@@ -1,0 +1,66 @@
+// The CPU device's optimized kernels against the reference kernels, on random inputs of odd sizes.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+
+#include "cpu/compiled_model.hpp"
+#include "ops/reference_executor.hpp"
+
+using namespace kiln;
+
+namespace {
+
+Tensor random_f32(Shape shape, uint32_t seed) {
+    Tensor t(ElementType::f32, std::move(shape));
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<float> dist(-1.f, 1.f);
+    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
+    return t;
+}
+
+// Compiles y = x @ W (W constant) on the CPU device and compares with the reference kernel.
+void check_matmul(const Shape& x_shape, const Shape& w_shape, bool transpose_b, bool expect_fast) {
+    auto x = make_parameter(ElementType::f32, x_shape, "x");
+    auto w = make_constant(random_f32(w_shape, 7), "w");
+    auto y = make_node("MatMul", {x->output(0), w->output(0)}, {{"transpose_b", transpose_b}});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x});
+    cpu::CompiledModel compiled(model, {});
+    EXPECT_EQ(compiled.plan().device_kernel_count(), expect_fast ? 1u : 0u);
+
+    const Tensor input = random_f32(x_shape, 11);
+    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
+    req.set_input(0, input);
+    req.infer();
+    const Tensor& fast = req.output(0);
+    const Tensor ref = evaluate_model(*model, {input})[0];
+    ASSERT_EQ(fast.shape(), ref.shape());
+    for (int64_t i = 0; i < ref.size(); ++i) {
+        const float r = ref.data<float>()[i], f = fast.data<float>()[i];
+        ASSERT_NEAR(f, r, 1e-5f * (1.f + std::fabs(r))) << "element " << i;
+    }
+}
+
+}  // namespace
+
+TEST(CpuMatMulKernel, MatchesReferenceOnOddSizes) {
+    for (int64_t m : {1, 3, 17})
+        for (int64_t k : {1, 7, 65})
+            for (int64_t n : {1, 5, 33, 129}) check_matmul({m, k}, {k, n}, false, true);
+}
+
+TEST(CpuMatMulKernel, TransposedWeightsAndBatchedActivations) {
+    check_matmul({2, 5, 19}, {37, 19}, true, true);
+    check_matmul({3, 1, 4, 9}, {9, 13}, false, true);
+}
+
+TEST(CpuMatMulKernel, OtherShapesKeepTheReferenceKernel) {
+    check_matmul({9}, {9, 4}, false, false);        // 1-D activation
+    check_matmul({2, 3, 4}, {2, 4, 5}, false, false);  // batched weight
+}
+
+TEST(CpuMatMulKernel, EmptyDimensions) {
+    check_matmul({0, 4}, {4, 3}, false, true);
+    check_matmul({2, 0}, {0, 3}, false, true);
+}
