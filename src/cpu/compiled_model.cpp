@@ -2,24 +2,43 @@
 
 #include "cpu/kernel_selector.hpp"
 
+#include <cstdlib>
+
 namespace kiln::cpu {
 
 namespace {
+
 const AnyMap kDefaults = {
     {"PERFORMANCE_HINT", "LATENCY"},
     {"INFERENCE_PRECISION_HINT", "f32"},
     {"NUM_STREAMS", "1"},
+    {"INFERENCE_NUM_THREADS", "0"},
 };
+
+AnyMap merge_properties(const AnyMap& given) {
+    AnyMap props = kDefaults;
+    for (const auto& [k, v] : given) {
+        KILN_CHECK(kDefaults.count(k) || k == "CACHE_DIR", "CPU: unsupported property '", k, "'");
+        props[k] = v;
+    }
+    // INFERENCE_NUM_THREADS: 0 means every hardware thread; reported back as the number used.
+    const std::string& t = props["INFERENCE_NUM_THREADS"];
+    char* end = nullptr;
+    const long n = std::strtol(t.c_str(), &end, 10);
+    KILN_CHECK(!t.empty() && *end == '\0' && n >= 0 && n <= 1024,
+               "CPU: INFERENCE_NUM_THREADS must be a number of threads (0 = all), got '", t, "'");
+    props["INFERENCE_NUM_THREADS"] =
+        std::to_string(n == 0 ? ThreadPool::hardware_threads() : static_cast<int>(n));
+    return props;
+}
+
 }  // namespace
 
 CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties)
-    : model_(std::move(model)), plan_(model_, select_kernel), properties_(kDefaults) {
-    for (const auto& [k, v] : properties) {
-        KILN_CHECK(kDefaults.count(k) || k == "INFERENCE_NUM_THREADS" || k == "CACHE_DIR",
-                   "CPU: unsupported property '", k, "'");
-        properties_[k] = v;
-    }
-}
+    : properties_(merge_properties(properties)),
+      model_(std::move(model)),
+      pool_(std::make_unique<ThreadPool>(std::stoi(properties_.at("INFERENCE_NUM_THREADS")))),
+      plan_(model_, [this](const Node& n) { return select_kernel(n, *pool_); }) {}
 
 std::string CompiledModel::property(const std::string& name) const {
     auto it = properties_.find(name);

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 
+#include "cpu/thread_pool.hpp"
 #include "kiln/runtime.hpp"
 #include "ops/reference_executor.hpp"
 
@@ -18,10 +19,13 @@ public:
     const ReferencePlan& plan() const { return plan_; }
     std::string property(const std::string& name) const;
 
+    ThreadPool& pool() const { return *pool_; }
+
 private:
+    AnyMap properties_;  // declared first: the pool and the plan are built from it
     std::shared_ptr<const Model> model_;
+    std::unique_ptr<ThreadPool> pool_;
     ReferencePlan plan_;
-    AnyMap properties_;
 };
 
 class InferRequest {

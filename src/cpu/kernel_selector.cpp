@@ -4,8 +4,8 @@
 
 namespace kiln::cpu {
 
-KernelFn select_kernel(const Node& node) {
-    if (node.type() == "MatMul") return make_matmul_f32_kernel(node);
+KernelFn select_kernel(const Node& node, ThreadPool& pool) {
+    if (node.type() == "MatMul") return make_matmul_f32_kernel(node, pool);
     return {};
 }
 

@@ -20,17 +20,18 @@ Tensor random_f32(Shape shape, uint32_t seed) {
 }
 
 // Compiles y = x @ W (W constant) on the CPU device and compares with the reference kernel.
-void check_matmul(const Shape& x_shape, const Shape& w_shape, bool transpose_b, bool expect_fast) {
+void check_matmul(const Shape& x_shape, const Shape& w_shape, bool transpose_b, bool expect_fast,
+                  const AnyMap& props = {}) {
     auto x = make_parameter(ElementType::f32, x_shape, "x");
     auto w = make_constant(random_f32(w_shape, 7), "w");
     auto y = make_node("MatMul", {x->output(0), w->output(0)}, {{"transpose_b", transpose_b}});
     auto model = std::make_shared<Model>(OutputVector{y->output(0)},
                                          std::vector<std::shared_ptr<Node>>{x});
-    cpu::CompiledModel compiled(model, {});
+    cpu::CompiledModel compiled(model, props);
     EXPECT_EQ(compiled.plan().device_kernel_count(), expect_fast ? 1u : 0u);
 
     const Tensor input = random_f32(x_shape, 11);
-    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
+    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, props));
     req.set_input(0, input);
     req.infer();
     const Tensor& fast = req.output(0);
@@ -63,4 +64,27 @@ TEST(CpuMatMulKernel, OtherShapesKeepTheReferenceKernel) {
 TEST(CpuMatMulKernel, EmptyDimensions) {
     check_matmul({0, 4}, {4, 3}, false, true);
     check_matmul({2, 0}, {0, 3}, false, true);
+}
+
+TEST(CpuMatMulKernel, SplitsLargeProductsOverThreads) {
+    for (const char* threads : {"1", "2", "3"}) {
+        const AnyMap props{{"INFERENCE_NUM_THREADS", threads}};
+        check_matmul({67, 129}, {129, 257}, false, true, props);  // by row tiles
+        check_matmul({1, 64}, {64, 4099}, false, true, props);   // by column panels
+        check_matmul({2, 3, 77}, {301, 77}, true, true, props);
+    }
+}
+
+TEST(CpuCompiledModel, ThreadCountProperty) {
+    auto x = make_parameter(ElementType::f32, Shape{2}, "x");
+    auto model = std::make_shared<Model>(OutputVector{x->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x});
+    EXPECT_EQ(cpu::CompiledModel(model, {{"INFERENCE_NUM_THREADS", "3"}})
+                  .property("INFERENCE_NUM_THREADS"),
+              "3");
+    EXPECT_EQ(cpu::CompiledModel(model, {}).property("INFERENCE_NUM_THREADS"),
+              std::to_string(cpu::ThreadPool::hardware_threads()));
+    EXPECT_THROW(cpu::CompiledModel(model, {{"INFERENCE_NUM_THREADS", "many"}}), Error);
+    EXPECT_THROW(cpu::CompiledModel(model, {{"INFERENCE_NUM_THREADS", "-1"}}), Error);
+    EXPECT_THROW(cpu::CompiledModel(model, {{"NO_SUCH_PROPERTY", "1"}}), Error);
 }

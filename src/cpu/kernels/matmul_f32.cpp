@@ -1,12 +1,13 @@
 #include "cpu/kernels/matmul_f32.hpp"
 
+#include <algorithm>
 #include <memory>
 
 #include "cpu/kernels/gemm/gemm.hpp"
 
 namespace kiln::cpu {
 
-KernelFn make_matmul_f32_kernel(const Node& node) {
+KernelFn make_matmul_f32_kernel(const Node& node, ThreadPool& pool) {
     if (node.type() != "MatMul" || node.input_count() != 2) return {};
     if (node.attrs().get_bool("transpose_a", false)) return {};
     const Tensor* w = node.input_constant(1);
@@ -21,7 +22,9 @@ KernelFn make_matmul_f32_kernel(const Node& node) {
         gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b));
     const std::string context = node.context();
 
-    return [packed, k, n, context](const TensorVector& in, TensorVector& out, ExecContext&) {
+    ThreadPool* threads = &pool;
+    return [packed, k, n, context, threads](const TensorVector& in, TensorVector& out,
+                                            ExecContext&) {
         const Tensor& a = in[0];
         KILN_CHECK(a.rank() >= 2 && a.shape().back() == k, context, " input 0 has shape ",
                    to_string(a.shape()), ", its last axis must be ", k);
@@ -30,7 +33,29 @@ KernelFn make_matmul_f32_kernel(const Node& node) {
         Tensor c(ElementType::f32, out_shape);
         const int64_t rows = n > 0 ? c.size() / n : 0;
         // c starts zeroed, which is already the product when K is 0.
-        if (rows > 0 && k > 0) gemm::gemm(a.data<float>(), k, *packed, c.data<float>(), n, rows);
+        if (rows > 0 && k > 0) {
+            const float* pa = a.data<float>();
+            float* pc = c.data<float>();
+            const int64_t mr = gemm::tile_m(packed->isa()), nr = packed->nr();
+            const int64_t row_tiles = (rows + mr - 1) / mr;
+            if (row_tiles >= 2 * threads->concurrency()) {
+                threads->parallel_for(0, row_tiles, mr * k * n, [&](int64_t lo, int64_t hi) {
+                    gemm::GemmOptions o;
+                    o.m_begin = lo * mr;
+                    o.m_end = std::min(rows, hi * mr);
+                    gemm::gemm(pa, k, *packed, pc, n, rows, o);
+                });
+            } else {
+                // Few rows (decode-like): split the weight's column panels instead.
+                const int64_t panels = (n + nr - 1) / nr;
+                threads->parallel_for(0, panels, rows * k * nr, [&](int64_t lo, int64_t hi) {
+                    gemm::GemmOptions o;
+                    o.n_begin = lo * nr;
+                    o.n_end = std::min(n, hi * nr);
+                    gemm::gemm(pa, k, *packed, pc, n, rows, o);
+                });
+            }
+        }
         out.assign(1, std::move(c));
     };
 }
