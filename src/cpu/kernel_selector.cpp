@@ -1,11 +1,13 @@
 #include "cpu/kernel_selector.hpp"
 
+#include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 
 namespace kiln::cpu {
 
 KernelFn select_kernel(const Node& node, ThreadPool& pool) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, pool);
+    if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, pool);
     return {};
 }
 

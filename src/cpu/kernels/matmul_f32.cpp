@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "cpu/kernels/gemm/gemm.hpp"
+#include "cpu/kernels/parallel_gemm.hpp"
 
 namespace kiln::cpu {
 
@@ -33,29 +34,8 @@ KernelFn make_matmul_f32_kernel(const Node& node, ThreadPool& pool) {
         Tensor c(ElementType::f32, out_shape);
         const int64_t rows = n > 0 ? c.size() / n : 0;
         // c starts zeroed, which is already the product when K is 0.
-        if (rows > 0 && k > 0) {
-            const float* pa = a.data<float>();
-            float* pc = c.data<float>();
-            const int64_t mr = gemm::tile_m(packed->isa()), nr = packed->nr();
-            const int64_t row_tiles = (rows + mr - 1) / mr;
-            if (row_tiles >= 2 * threads->concurrency()) {
-                threads->parallel_for(0, row_tiles, mr * k * n, [&](int64_t lo, int64_t hi) {
-                    gemm::GemmOptions o;
-                    o.m_begin = lo * mr;
-                    o.m_end = std::min(rows, hi * mr);
-                    gemm::gemm(pa, k, *packed, pc, n, rows, o);
-                });
-            } else {
-                // Few rows (decode-like): split the weight's column panels instead.
-                const int64_t panels = (n + nr - 1) / nr;
-                threads->parallel_for(0, panels, rows * k * nr, [&](int64_t lo, int64_t hi) {
-                    gemm::GemmOptions o;
-                    o.n_begin = lo * nr;
-                    o.n_end = std::min(n, hi * nr);
-                    gemm::gemm(pa, k, *packed, pc, n, rows, o);
-                });
-            }
-        }
+        if (rows > 0 && k > 0)
+            parallel_gemm(*threads, a.data<float>(), k, false, *packed, c.data<float>(), n, rows);
         out.assign(1, std::move(c));
     };
 }

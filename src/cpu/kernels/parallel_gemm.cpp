@@ -1,0 +1,33 @@
+#include "cpu/kernels/parallel_gemm.hpp"
+
+#include <algorithm>
+
+namespace kiln::cpu {
+
+void parallel_gemm(ThreadPool& pool, const float* a, int64_t lda, bool trans_a,
+                   const gemm::PackedB& b, float* c, int64_t ldc, int64_t rows) {
+    const int64_t k = b.k(), n = b.n();
+    if (rows <= 0 || n <= 0) return;
+    const int64_t mr = gemm::tile_m(b.isa()), nr = b.nr();
+    const int64_t row_tiles = (rows + mr - 1) / mr;
+    gemm::GemmOptions base;
+    base.trans_a = trans_a;
+    if (row_tiles >= 2 * pool.concurrency()) {
+        pool.parallel_for(0, row_tiles, mr * k * n, [&](int64_t lo, int64_t hi) {
+            gemm::GemmOptions o = base;
+            o.m_begin = lo * mr;
+            o.m_end = std::min(rows, hi * mr);
+            gemm::gemm(a, lda, b, c, ldc, rows, o);
+        });
+    } else {
+        const int64_t panels = (n + nr - 1) / nr;
+        pool.parallel_for(0, panels, rows * k * nr, [&](int64_t lo, int64_t hi) {
+            gemm::GemmOptions o = base;
+            o.n_begin = lo * nr;
+            o.n_end = std::min(n, hi * nr);
+            gemm::gemm(a, lda, b, c, ldc, rows, o);
+        });
+    }
+}
+
+}  // namespace kiln::cpu
