@@ -7,22 +7,10 @@
 namespace kiln::nn {
 namespace {
 
-void check_conv_types(const ShapeContext& ctx) {
-    const ElementType a = ctx.input_type(0), b = ctx.input_type(1);
-    ctx.check(a == b || a == ElementType::dynamic || b == ElementType::dynamic,
-              "data and filters must have the same element type, got ", to_string(a), " and ",
-              to_string(b));
-    const ElementType t = a == ElementType::dynamic ? b : a;
-    ctx.check(t != ElementType::boolean && t != ElementType::string, "does not support ",
-              to_string(t));
-}
-
 // Filters: [O, C, k...] for Convolution, [G, O/G, C/G, k...] for GroupConvolution.
 void infer_conv_impl(ShapeContext& ctx, bool grouped) {
     ctx.expect_inputs(2);
-    check_conv_types(ctx);
-    const ElementType type =
-        ctx.input_type(0) == ElementType::dynamic ? ctx.input_type(1) : ctx.input_type(0);
+    const ElementType type = common_numeric_type(ctx, "data and filters");
     const PartialShape& data = ctx.input_shape(0);
     const PartialShape& filters = ctx.input_shape(1);
     const size_t fk = grouped ? 3 : 2;  // first kernel axis of the filters

@@ -77,13 +77,7 @@ BackpropGeometry backprop_geometry(const Node& node, const std::vector<int64_t>&
 // Filters: [C_in, C_out, k...], or [G, C_in/G, C_out/G, k...] when grouped.
 void infer_backprop_impl(ShapeContext& ctx, bool grouped) {
     ctx.expect_inputs(2, 3);
-    const ElementType a = ctx.input_type(0), b = ctx.input_type(1);
-    ctx.check(a == b || a == ElementType::dynamic || b == ElementType::dynamic,
-              "data and filters must have the same element type, got ", to_string(a), " and ",
-              to_string(b));
-    const ElementType type = a == ElementType::dynamic ? b : a;
-    ctx.check(type != ElementType::boolean && type != ElementType::string, "does not support ",
-              to_string(type));
+    const ElementType type = common_numeric_type(ctx, "data and filters");
     const PartialShape& data = ctx.input_shape(0);
     const PartialShape& filters = ctx.input_shape(1);
     const size_t fk = grouped ? 3 : 2;

@@ -30,13 +30,7 @@ MatDims mat_dims(const PartialShape& s, bool transpose, bool is_a) {
 
 void infer_matmul(ShapeContext& ctx) {
     ctx.expect_inputs(2);
-    const ElementType ta = ctx.input_type(0), tb = ctx.input_type(1);
-    ctx.check(ta == tb || ta == ElementType::dynamic || tb == ElementType::dynamic,
-              "inputs must have the same element type, got ", to_string(ta), " and ",
-              to_string(tb));
-    const ElementType type = ta == ElementType::dynamic ? tb : ta;
-    ctx.check(type != ElementType::boolean && type != ElementType::string, "does not support ",
-              to_string(type));
+    const ElementType type = common_numeric_type(ctx, "inputs");
     const PartialShape& a = ctx.input_shape(0);
     const PartialShape& b = ctx.input_shape(1);
     if (!a.rank_is_static() || !b.rank_is_static()) {

@@ -5,6 +5,16 @@
 
 namespace kiln::nn {
 
+ElementType common_numeric_type(const ShapeContext& ctx, const char* operands) {
+    const ElementType a = ctx.input_type(0), b = ctx.input_type(1);
+    ctx.check(a == b || a == ElementType::dynamic || b == ElementType::dynamic, operands,
+              " must have the same element type, got ", to_string(a), " and ", to_string(b));
+    const ElementType t = a == ElementType::dynamic ? b : a;
+    ctx.check(t != ElementType::boolean && t != ElementType::string, "does not support ",
+              to_string(t));
+    return t;
+}
+
 AutoPad read_auto_pad(const Node& node) {
     std::string s = node.attrs().get_string("auto_pad", "explicit");
     std::transform(s.begin(), s.end(), s.begin(),

@@ -24,6 +24,10 @@ inline void node_check(const Node& node, bool cond, const Args&... args) {
     if (!cond) throw Error(str_cat(node.context(), " ", args...));
 }
 
+/// The element type shared by inputs 0 and 1 (either may still be dynamic), which must be
+/// numeric; `operands` names them in the error ("data and filters").
+ElementType common_numeric_type(const ShapeContext& ctx, const char* operands);
+
 /// An integer-list attribute of `n` values; absent means `n` copies of `dflt`.
 std::vector<int64_t> spatial_attr(const Node& node, const std::string& name, size_t n,
                                   int64_t dflt);

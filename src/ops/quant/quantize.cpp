@@ -73,18 +73,31 @@ void infer_quantize(ShapeContext& ctx) {
     ctx.set_output(0, out, ctx.input_shape(0));
 }
 
+// Scale (input 1) and optional zero point (input 2), with the index maps from an element of x to
+// its per-tensor or per-axis parameter.
+struct ScaleAndZeroPoint {
+    ParamIndex scale_index;
+    std::vector<double> scale;
+    ParamIndex zero_point_index;
+    std::vector<double> zero_point;
+};
+
+ScaleAndZeroPoint read_scale_and_zero_point(const Node& node, const TensorVector& in) {
+    const Shape& x = in[0].shape();
+    const int64_t axis = node.attrs().get_int("axis", 1);
+    ScaleAndZeroPoint p{param_index(node, x, in[1].shape(), axis), in[1].to_double_vector(), {},
+                        std::vector<double>(1, 0.0)};
+    if (in.size() == 3) {
+        p.zero_point_index = param_index(node, x, in[2].shape(), axis);
+        p.zero_point = in[2].to_double_vector();
+    }
+    return p;
+}
+
 void eval_quantize(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     const Tensor& x = in[0];
-    const int64_t axis = node.attrs().get_int("axis", 1);
-    const ParamIndex si = param_index(node, x.shape(), in[1].shape(), axis);
-    const std::vector<double> scale = in[1].to_double_vector();
-    std::vector<double> zp(1, 0.0);
-    ParamIndex zi;
-    if (in.size() == 3) {
-        zi = param_index(node, x.shape(), in[2].shape(), axis);
-        zp = in[2].to_double_vector();
-    }
+    const auto [si, scale, zi, zp] = read_scale_and_zero_point(node, in);
     const bool f32 = x.element_type() != ElementType::f64;
     dispatch_integer(out[0].element_type(), [&](auto tag) {
         using Q = KILN_TYPE_OF(tag);
@@ -117,15 +130,7 @@ void infer_dequantize(ShapeContext& ctx) {
 void eval_dequantize(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     const Tensor& x = in[0];
-    const int64_t axis = node.attrs().get_int("axis", 1);
-    const ParamIndex si = param_index(node, x.shape(), in[1].shape(), axis);
-    const std::vector<double> scale = in[1].to_double_vector();
-    std::vector<double> zp(1, 0.0);
-    ParamIndex zi;
-    if (in.size() == 3) {
-        zi = param_index(node, x.shape(), in[2].shape(), axis);
-        zp = in[2].to_double_vector();
-    }
+    const auto [si, scale, zi, zp] = read_scale_and_zero_point(node, in);
     dispatch_float(out[0].element_type(), [&](auto tag) {
         using T = KILN_TYPE_OF(tag);
         T* dst = out[0].data<T>();
