@@ -17,6 +17,14 @@
 namespace kiln {
 namespace {
 
+// Input i must be compatible with `expected` (dynamic dimensions match anything).
+void expect_input_shape(const ShapeContext& ctx, size_t i, const char* what,
+                        const PartialShape& expected) {
+    const PartialShape& s = ctx.input_shape(i);
+    ctx.check(s.compatible(expected), what, " has shape ", to_string(s), ", expected ",
+              to_string(expected));
+}
+
 using namespace rnn;
 
 template <Cell C>
@@ -44,12 +52,7 @@ void infer_ov_seq(ShapeContext& ctx) {
     const int64_t dirs = direction_count(ctx.attrs(), ctx.node().context());
     const int64_t G = gate_count(C);
     auto expect = [&](size_t i, const char* what, std::vector<Dimension> dims) {
-        const auto& s = ctx.input_shape(i);
-        if (!s.rank_is_static()) return;
-        bool ok = s.rank() == static_cast<int64_t>(dims.size());
-        for (size_t d = 0; ok && d < dims.size(); ++d) ok = s[d].compatible(dims[d]);
-        ctx.check(ok, what, " has shape ", to_string(s), ", expected ",
-                  to_string(PartialShape(dims)));
+        expect_input_shape(ctx, i, what, PartialShape(std::move(dims)));
     };
     const auto& xs = ctx.input_shape(P::x);
     ctx.check(!xs.rank_is_static() || xs.rank() == 3, "X must be 3-D, got ", to_string(xs));
@@ -151,12 +154,7 @@ void infer_ov_cell(ShapeContext& ctx) {
     ctx.check(H > 0, "hidden_size must be positive");
     const int64_t G = gate_count(C);
     auto expect = [&](size_t i, const char* what, std::vector<Dimension> dims) {
-        const auto& s = ctx.input_shape(i);
-        if (!s.rank_is_static()) return;
-        bool ok = s.rank() == static_cast<int64_t>(dims.size());
-        for (size_t d = 0; ok && d < dims.size(); ++d) ok = s[d].compatible(dims[d]);
-        ctx.check(ok, what, " has shape ", to_string(s), ", expected ",
-                  to_string(PartialShape(dims)));
+        expect_input_shape(ctx, i, what, PartialShape(std::move(dims)));
     };
     const auto& xs = ctx.input_shape(P::x);
     ctx.check(!xs.rank_is_static() || xs.rank() == 2, "X must be 2-D, got ", to_string(xs));
