@@ -38,7 +38,10 @@ CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& p
     : properties_(merge_properties(properties)),
       model_(std::move(model)),
       pool_(std::make_unique<ThreadPool>(std::stoi(properties_.at("INFERENCE_NUM_THREADS")))),
-      plan_(model_, [this](const Node& n) { return select_kernel(n, *pool_); }) {}
+      plan_(model_, [this](const Node& n) {
+          const KernelContext kc{*pool_, properties_.at("INFERENCE_PRECISION_HINT") == "bf16"};
+          return select_kernel(n, kc);
+      }) {}
 
 std::string CompiledModel::property(const std::string& name) const {
     auto it = properties_.find(name);

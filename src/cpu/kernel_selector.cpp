@@ -5,9 +5,9 @@
 
 namespace kiln::cpu {
 
-KernelFn select_kernel(const Node& node, ThreadPool& pool) {
-    if (node.type() == "MatMul") return make_matmul_f32_kernel(node, pool);
-    if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, pool);
+KernelFn select_kernel(const Node& node, const KernelContext& kc) {
+    if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
+    if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
     return {};
 }
 

@@ -36,5 +36,7 @@ void replace_output(Model& model, const Output& from, const Output& to);
 
 /// The passes every device runs before compiling.
 void run_common_passes(Model& model);
+/// The CPU device's compile-time passes (fusions into kernels it runs fast), after the common ones.
+void run_cpu_passes(Model& model);
 
 }  // namespace kiln

@@ -10,4 +10,11 @@ void run_common_passes(Model& model) {
     model.validate();
 }
 
+void run_cpu_passes(Model& model) {
+    PassManager pm;
+    // Fusion passes register here, in the order they must run.
+    pm.run(model);
+    model.validate();
+}
+
 }  // namespace kiln

@@ -43,7 +43,7 @@ void im2col(const float* x, int64_t channels, int64_t h, int64_t w, const nn::Wi
 
 }  // namespace
 
-KernelFn make_conv2d_f32_kernel(const Node& node, ThreadPool& pool) {
+KernelFn make_conv2d_f32_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() != "Convolution" || node.input_count() != 2) return {};
     const Tensor* filters = node.input_constant(1);
     const PartialShape& data = node.input_shape(0);
@@ -55,7 +55,7 @@ KernelFn make_conv2d_f32_kernel(const Node& node, ThreadPool& pool) {
     if (cout == 0 || k == 0) return {};
     // Filters [Cout, C*kh*kw] are B^T of  Y^T[OH*OW, Cout] = col^T[OH*OW, K] * W^T[K, Cout].
     auto packed = std::make_shared<const gemm::PackedB>(
-        gemm::pack_b(filters->data<float>(), k, cout, k, /*trans_b=*/true));
+        gemm::pack_b(filters->data<float>(), k, cout, k, /*trans_b=*/true, gemm::packing_isa(kc.bf16)));
     nn::Window proto;
     try {
         proto = nn::read_window(node, {fs[2], fs[3]}, true, false);
@@ -63,7 +63,7 @@ KernelFn make_conv2d_f32_kernel(const Node& node, ThreadPool& pool) {
         return {};  // the reference kernel reports bad attributes at run time
     }
     const Node* n = &node;  // the compiled model owns the node and outlives the plan
-    ThreadPool* threads = &pool;
+    ThreadPool* threads = &kc.pool;
 
     return [=](const TensorVector& in, TensorVector& out, ExecContext&) {
         const Tensor& x = in[0];

@@ -8,7 +8,7 @@
 
 namespace kiln::cpu {
 
-KernelFn make_matmul_f32_kernel(const Node& node, ThreadPool& pool) {
+KernelFn make_matmul_f32_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() != "MatMul" || node.input_count() != 2) return {};
     if (node.attrs().get_bool("transpose_a", false)) return {};
     const Tensor* w = node.input_constant(1);
@@ -20,10 +20,10 @@ KernelFn make_matmul_f32_kernel(const Node& node, ThreadPool& pool) {
     const int64_t k = trans_b ? w->shape()[1] : w->shape()[0];
     const int64_t n = trans_b ? w->shape()[0] : w->shape()[1];
     auto packed = std::make_shared<const gemm::PackedB>(
-        gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b));
+        gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b, gemm::packing_isa(kc.bf16)));
     const std::string context = node.context();
 
-    ThreadPool* threads = &pool;
+    ThreadPool* threads = &kc.pool;
     return [packed, k, n, context, threads](const TensorVector& in, TensorVector& out,
                                             ExecContext&) {
         const Tensor& a = in[0];

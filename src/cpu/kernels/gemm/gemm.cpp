@@ -112,6 +112,9 @@ Isa best_isa() {
     return isa;
 }
 
+// No bf16 kernels yet: a bf16 request packs for the best f32 ISA.
+Isa packing_isa(bool /*bf16*/) { return best_isa(); }
+
 const char* isa_name(Isa isa) {
     switch (isa) {
         case Isa::avx512:

@@ -19,6 +19,8 @@ Isa best_isa();
 /// Whether this CPU and OS can run kernels of `isa`, ignoring KILN_ISA.
 bool isa_supported(Isa isa);
 const char* isa_name(Isa isa);
+/// The ISA to pack a weight for: best_isa(), or a bf16 one when `bf16` is asked and supported.
+Isa packing_isa(bool bf16);
 
 /// Column granularity of packed B for `isa`: sub-range splits over N start on a multiple of it.
 int tile_n(Isa isa);
