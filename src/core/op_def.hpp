@@ -11,6 +11,10 @@
 
 namespace kiln {
 
+namespace cpu {
+class ThreadPool;
+}  // namespace cpu
+
 /// What shape inference sees: input types and shapes, and input values where known (constants
 /// at graph-build time, every input at run time). It fills the outputs.
 class ShapeContext {
@@ -66,6 +70,9 @@ private:
 /// Per-request state visible to kernels: variables of stateful models (ReadValue/Assign).
 struct ExecContext {
     std::map<std::string, Tensor>* variables = nullptr;
+    /// The threads of the stream running this request (CPU device kernels split work over it);
+    /// null in reference-only evaluation.
+    cpu::ThreadPool* threads = nullptr;
 };
 
 using TensorVector = std::vector<Tensor>;

@@ -39,7 +39,7 @@ CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& p
       model_(std::move(model)),
       pool_(std::make_unique<ThreadPool>(std::stoi(properties_.at("INFERENCE_NUM_THREADS")))),
       plan_(model_, [this](const Node& n) {
-          const KernelContext kc{*pool_, properties_.at("INFERENCE_PRECISION_HINT") == "bf16"};
+          const KernelContext kc{properties_.at("INFERENCE_PRECISION_HINT") == "bf16"};
           return select_kernel(n, kc);
       }) {}
 
@@ -82,6 +82,7 @@ void InferRequest::infer() {
                    "' is not set");
     ExecContext ctx;
     ctx.variables = &variables_;
+    ctx.threads = &compiled_->pool();
     outputs_ = compiled_->plan().run(inputs_, ctx);
 }
 

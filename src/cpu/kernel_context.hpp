@@ -1,14 +1,24 @@
 #pragma once
 // What a CPU kernel factory may know about the compiled model it is built for.
+//
+// Kernels run on the threads of the request's stream, which they get at run time from
+// ExecContext::threads (see threads_of()), never from compile time: one compiled kernel serves
+// every stream.
+#include "core/op_def.hpp"
 #include "cpu/thread_pool.hpp"
+#include "kiln/error.hpp"
 
 namespace kiln::cpu {
 
 struct KernelContext {
-    /// Kernels may split their work over it; it outlives them (the compiled model owns both).
-    ThreadPool& pool;
     /// INFERENCE_PRECISION_HINT is bf16: kernels may compute in bf16 with f32 accumulation.
     bool bf16 = false;
 };
+
+/// The thread pool a CPU kernel runs on.
+inline ThreadPool& threads_of(const ExecContext& ctx) {
+    KILN_CHECK(ctx.threads, "CPU kernel run without a thread pool");
+    return *ctx.threads;
+}
 
 }  // namespace kiln::cpu

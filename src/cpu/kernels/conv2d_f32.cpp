@@ -63,9 +63,9 @@ KernelFn make_conv2d_f32_kernel(const Node& node, const KernelContext& kc) {
         return {};  // the reference kernel reports bad attributes at run time
     }
     const Node* n = &node;  // the compiled model owns the node and outlives the plan
-    ThreadPool* threads = &kc.pool;
 
-    return [=](const TensorVector& in, TensorVector& out, ExecContext&) {
+    return [=](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
+        ThreadPool& threads = threads_of(ctx);
         const Tensor& x = in[0];
         const Shape& xs = x.shape();
         KILN_CHECK(x.rank() == 4 && xs[1] == fs[1], n->context(), " data has shape ",
@@ -84,7 +84,7 @@ KernelFn make_conv2d_f32_kernel(const Node& node, const KernelContext& kc) {
             im2col(x.data<float>() + b * xs[1] * xs[2] * xs[3], xs[1], xs[2], xs[3], win, oh, ow,
                    col.data());
             // col is stored [K, M]: it is A^T for the GEMM, read with trans_a.
-            parallel_gemm(*threads, col.data(), m, true, *packed, yt.data(), cout, m);
+            parallel_gemm(threads, col.data(), m, true, *packed, yt.data(), cout, m);
             float* yb = y.data<float>() + b * cout * m;
             for (int64_t p = 0; p < m; ++p)
                 for (int64_t c = 0; c < cout; ++c) yb[c * m + p] = yt[p * cout + c];

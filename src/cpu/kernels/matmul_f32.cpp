@@ -23,9 +23,7 @@ KernelFn make_matmul_f32_kernel(const Node& node, const KernelContext& kc) {
         gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b, gemm::packing_isa(kc.bf16)));
     const std::string context = node.context();
 
-    ThreadPool* threads = &kc.pool;
-    return [packed, k, n, context, threads](const TensorVector& in, TensorVector& out,
-                                            ExecContext&) {
+    return [packed, k, n, context](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
         const Tensor& a = in[0];
         KILN_CHECK(a.rank() >= 2 && a.shape().back() == k, context, " input 0 has shape ",
                    to_string(a.shape()), ", its last axis must be ", k);
@@ -35,7 +33,7 @@ KernelFn make_matmul_f32_kernel(const Node& node, const KernelContext& kc) {
         const int64_t rows = n > 0 ? c.size() / n : 0;
         // c starts zeroed, which is already the product when K is 0.
         if (rows > 0 && k > 0)
-            parallel_gemm(*threads, a.data<float>(), k, false, *packed, c.data<float>(), n, rows);
+            parallel_gemm(threads_of(ctx), a.data<float>(), k, false, *packed, c.data<float>(), n, rows);
         out.assign(1, std::move(c));
     };
 }
