@@ -94,7 +94,7 @@ void register_all() {
         {"3136x64x576", 3136, 64, 576},    // ResNet-50 3x3 conv as im2col GEMM
         {"3136x256x64", 3136, 256, 64},    // ResNet-50 1x1 conv
     };
-    for (Isa isa : {Isa::avx512, Isa::avx2, Isa::scalar}) {
+    for (Isa isa : {Isa::avx512_bf16, Isa::avx512, Isa::avx2, Isa::scalar}) {
         for (const auto& s : shapes) {
             if (isa == Isa::scalar && s.m * s.n * s.k > (int64_t{1} << 28)) continue;
             auto* b = benchmark::RegisterBenchmark(

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kiln/error.hpp"
+#include "kiln/float16.hpp"
 
 using namespace kiln::cpu::gemm;
 
@@ -17,23 +18,25 @@ namespace {
 struct Problem {
     int64_t m, n, k;
     bool trans_a, trans_b;
+    bool bf16 = false;  // the kernels multiply inputs rounded to bf16: so does the reference
     std::vector<float> a, b;  // stored as op requires: A [M,K] or [K,M]; B [K,N] or [N,K]
 };
 
 Problem make_problem(int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, unsigned seed) {
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> dist(-1.f, 1.f);
-    Problem p{m, n, k, trans_a, trans_b, std::vector<float>(m * k), std::vector<float>(k * n)};
+    Problem p{m, n, k, trans_a, trans_b, false, std::vector<float>(m * k), std::vector<float>(k * n)};
     for (auto& v : p.a) v = dist(rng);
     for (auto& v : p.b) v = dist(rng);
     return p;
 }
 
+float rounded(const Problem& p, float v) { return p.bf16 ? float(kiln::bfloat16(v)) : v; }
 float a_at(const Problem& p, int64_t i, int64_t q) {
-    return p.trans_a ? p.a[q * p.m + i] : p.a[i * p.k + q];
+    return rounded(p, p.trans_a ? p.a[q * p.m + i] : p.a[i * p.k + q]);
 }
 float b_at(const Problem& p, int64_t q, int64_t j) {
-    return p.trans_b ? p.b[j * p.k + q] : p.b[q * p.n + j];
+    return rounded(p, p.trans_b ? p.b[j * p.k + q] : p.b[q * p.n + j]);
 }
 
 // Checks c against c0 (+) A*B accumulated in double, on rows/cols inside the range, and that
@@ -60,7 +63,8 @@ void expect_matches(const Problem& p, const std::vector<float>& c0, const std::v
 }
 
 void check(Isa isa, int64_t m, int64_t n, int64_t k, bool trans_a, bool trans_b, bool accumulate) {
-    const Problem p = make_problem(m, n, k, trans_a, trans_b, unsigned(m * 131 + n * 7 + k));
+    Problem p = make_problem(m, n, k, trans_a, trans_b, unsigned(m * 131 + n * 7 + k));
+    p.bf16 = isa == Isa::avx512_bf16;
     const PackedB pb = pack_b(p.b.data(), k, n, trans_b ? k : n, trans_b, isa);
     ASSERT_EQ(pb.isa(), isa);
     std::vector<float> c0(m * n);
@@ -120,7 +124,8 @@ TEST_P(GemmIsa, EmptyDimensions) {
 TEST_P(GemmIsa, SubRangesTileTheProduct) {
     const Isa isa = GetParam();
     const int64_t m = 77, n = 5 * tile_n(isa) + 3, k = 45;
-    const Problem p = make_problem(m, n, k, false, false, 7);
+    Problem p = make_problem(m, n, k, false, false, 7);
+    p.bf16 = isa == Isa::avx512_bf16;
     const PackedB pb = pack_b(p.b.data(), k, n, n, false, isa);
     std::vector<float> c0(m * n, 3.f);
 
@@ -156,7 +161,8 @@ TEST_P(GemmIsa, RejectsBadArguments) {
     EXPECT_THROW(pack_b(b.data(), 4, 40, 39, false, isa), kiln::Error);
 }
 
-INSTANTIATE_TEST_SUITE_P(Gemm, GemmIsa, ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512),
+INSTANTIATE_TEST_SUITE_P(Gemm, GemmIsa, ::testing::Values(Isa::scalar, Isa::avx2, Isa::avx512,
+                                                           Isa::avx512_bf16),
                          [](const auto& info) { return std::string(isa_name(info.param)); });
 
 TEST(Gemm, BestIsaIsSupportedAndSticky) {

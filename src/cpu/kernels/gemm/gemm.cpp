@@ -8,6 +8,7 @@
 
 #include "cpu/kernels/gemm/gemm_kernels.hpp"
 #include "kiln/error.hpp"
+#include "kiln/float16.hpp"
 
 namespace kiln::cpu::gemm {
 namespace {
@@ -48,6 +49,8 @@ Isa select_isa() {
 
 const detail::KernelSet& kernels(Isa isa) {
     switch (isa) {
+        case Isa::avx512_bf16:
+            return detail::avx512bf16_kernels();
         case Isa::avx512:
             return detail::avx512_kernels();
         case Isa::avx2:
@@ -92,10 +95,18 @@ void pack_a(const float* a, int64_t lda, bool trans_a, int64_t m0, int64_t k0, i
     }
 }
 
+// Two floats rounded to bf16 in one word, the first in the low half: vdpbf16ps multiplies the
+// low halves of A and B together and the high halves together.
+uint32_t bf16_pair(float lo, float hi) {
+    return static_cast<uint32_t>(bfloat16(lo).bits) | static_cast<uint32_t>(bfloat16(hi).bits) << 16;
+}
+
 }  // namespace
 
 bool isa_supported(Isa isa) {
     switch (isa) {
+        case Isa::avx512_bf16:
+            return isa_supported(Isa::avx512) && __builtin_cpu_supports("avx512bf16");
         case Isa::avx512:
             return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
                    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
@@ -112,11 +123,16 @@ Isa best_isa() {
     return isa;
 }
 
-// No bf16 kernels yet: a bf16 request packs for the best f32 ISA.
-Isa packing_isa(bool /*bf16*/) { return best_isa(); }
+// bf16 only where the f32 choice is AVX-512 too, so KILN_ISA caps it like the rest.
+Isa packing_isa(bool bf16) {
+    static const bool has_bf16 = isa_supported(Isa::avx512_bf16);
+    return bf16 && has_bf16 && best_isa() == Isa::avx512 ? Isa::avx512_bf16 : best_isa();
+}
 
 const char* isa_name(Isa isa) {
     switch (isa) {
+        case Isa::avx512_bf16:
+            return "avx512_bf16";
         case Isa::avx512:
             return "avx512";
         case Isa::avx2:
@@ -134,7 +150,7 @@ void PackedB::Free::operator()(float* p) const { std::free(p); }
 void Workspace::Free::operator()(float* p) const { std::free(p); }
 
 size_t PackedB::size_bytes() const {
-    return static_cast<size_t>((n_ + nr_ - 1) / nr_ * nr_ * k_) * sizeof(float);
+    return static_cast<size_t>((n_ + nr_ - 1) / nr_ * nr_ * depth_) * sizeof(float);
 }
 
 PackedB pack_b(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b, Isa isa) {
@@ -146,10 +162,26 @@ PackedB pack_b(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b, 
     out.n_ = n;
     out.nr_ = ks.nr;
     out.isa_ = isa;
+    out.depth_ = ks.bf16_pairs ? (k + 1) / 2 : k;
     const int64_t nr = ks.nr;
     const int64_t panels = (n + nr - 1) / nr;
-    out.data_.reset(aligned_floats(static_cast<size_t>(panels * nr * k)));
+    out.data_.reset(aligned_floats(static_cast<size_t>(panels * nr * out.depth_)));
     float* dst = out.data_.get();
+    if (ks.bf16_pairs) {
+        auto* words = reinterpret_cast<uint32_t*>(dst);
+        auto at = [&](int64_t p, int64_t j) {
+            return p < k ? (trans_b ? b[j * ldb + p] : b[p * ldb + j]) : 0.f;
+        };
+        for (int64_t j0 = 0; j0 < n; j0 += nr) {
+            const int64_t cols = std::min(nr, n - j0);
+            for (int64_t p = 0; p < k; p += 2, words += nr) {
+                for (int64_t j = 0; j < cols; ++j)
+                    words[j] = bf16_pair(at(p, j0 + j), at(p + 1, j0 + j));
+                for (int64_t j = cols; j < nr; ++j) words[j] = 0;
+            }
+        }
+        return out;
+    }
     for (int64_t j0 = 0; j0 < n; j0 += nr) {
         const int64_t cols = std::min(nr, n - j0);
         for (int64_t p = 0; p < k; ++p, dst += nr) {
@@ -170,7 +202,8 @@ Workspace::Workspace(Isa isa) : data_(aligned_floats(workspace_floats(isa))) {}
 
 Workspace::Workspace()
     : data_(aligned_floats(std::max({workspace_floats(Isa::scalar), workspace_floats(Isa::avx2),
-                                     workspace_floats(Isa::avx512)}))) {}
+                                     workspace_floats(Isa::avx512),
+                                     workspace_floats(Isa::avx512_bf16)}))) {}
 
 void gemm(const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, int64_t m,
           const GemmOptions& o) {
@@ -200,19 +233,26 @@ void gemm(const float* a, int64_t lda, const PackedB& b, float* c, int64_t ldc, 
     alignas(64) float tile[detail::kMaxMr * 64];  // C tile for the last, partial column panel
     // Reading A in place beats packing it (a pass over A per column block), except when rows
     // a multiple of 2 KiB apart alias in L1 and the product is wide enough to amortize packing.
-    const bool direct = !o.trans_a && (lda % kAliasedLda != 0 || n1 - n0 <= kDirectPanels * nr);
+    // bf16 kernels always read packed A: packing is where A is rounded to bf16.
+    const bool direct = !ks.bf16_pairs && !o.trans_a &&
+                        (lda % kAliasedLda != 0 || n1 - n0 <= kDirectPanels * nr);
+    // Loops below run over packed depth: K, or K pairs for bf16.
+    const int64_t depth = ks.bf16_pairs ? (k + 1) / 2 : k;
     // Equal K blocks: every block boundary costs a pass of C through the cache.
-    const int64_t k_blocks = (k + ks.kc - 1) / ks.kc;
-    const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
+    const int64_t k_blocks = (depth + ks.kc - 1) / ks.kc;
+    const int64_t kc_max = (depth + k_blocks - 1) / k_blocks;
 
     for (int64_t jc = n0; jc < n1; jc += ks.nc) {
         const int64_t nc = std::min<int64_t>(ks.nc, n1 - jc);
-        for (int64_t pc = 0; pc < k; pc += kc_max) {
-            const int64_t kc = std::min<int64_t>(kc_max, k - pc);
+        for (int64_t pc = 0; pc < depth; pc += kc_max) {
+            const int64_t kc = std::min<int64_t>(kc_max, depth - pc);
             const bool acc = o.accumulate || pc > 0;
             for (int64_t ic = m0; ic < m1; ic += ks.mc) {
                 const int64_t mc = std::min<int64_t>(ks.mc, m1 - ic);
-                if (!direct) pack_a(a, lda, o.trans_a, ic, pc, mc, kc, mr, ws);
+                if (ks.bf16_pairs)
+                    ks.pack_a_pairs(a, lda, o.trans_a, ic, pc, mc, kc, k, ws);
+                else if (!direct)
+                    pack_a(a, lda, o.trans_a, ic, pc, mc, kc, mr, ws);
                 for (int64_t jr = jc; jr < jc + nc; jr += nr) {
                     const int64_t cols = std::min<int64_t>(nr, n1 - jr);
                     const float* bp = b.panel(jr) + pc * nr;

@@ -12,7 +12,9 @@
 
 namespace kiln::cpu::gemm {
 
-enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2 };
+/// avx512_bf16 multiplies in bf16 (inputs rounded to nearest even) with f32 accumulation; it is
+/// never best_isa(), only what packing_isa(true) asks for.
+enum class Isa : int { scalar = 0, avx2 = 1, avx512 = 2, avx512_bf16 = 3 };
 
 /// The ISA the CPU supports (AVX2 needs FMA too), capped by KILN_ISA. Computed on first use.
 Isa best_isa();
@@ -38,7 +40,7 @@ public:
     int nr() const { return nr_; }
     const float* data() const { return data_.get(); }
     /// Start of the panel holding column `col` (a multiple of nr()).
-    const float* panel(int64_t col) const { return data_.get() + (col / nr_) * k_ * nr_; }
+    const float* panel(int64_t col) const { return data_.get() + (col / nr_) * depth_ * nr_; }
     size_t size_bytes() const;
 
 private:
@@ -48,6 +50,7 @@ private:
     friend PackedB pack_b(const float*, int64_t, int64_t, int64_t, bool, Isa);
     std::unique_ptr<float[], Free> data_;
     int64_t k_ = 0, n_ = 0;
+    int64_t depth_ = 0;  // packed rows per panel: k, or k/2 rounded up for bf16 pairs
     int nr_ = 1;
     Isa isa_ = Isa::scalar;
 };

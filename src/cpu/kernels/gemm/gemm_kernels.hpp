@@ -20,11 +20,18 @@ struct KernelSet {
     int mr, nr;      // micro-tile
     int mc, kc, nc;  // cache blocks: A block mc x kc stays in L2, B micro-panel kc x nr in L1
     MicroKernel rows[kMaxMr + 1];    // rows[i] computes i rows, 1 <= i <= mr; packed A
-    MicroKernel direct[kMaxMr + 1];  // same, reading A in place
+    MicroKernel direct[kMaxMr + 1];  // same, reading A in place (null: A is always packed)
+    /// A and B are packed as bf16 pairs in 32-bit words (k counts pairs in the micro-kernels).
+    bool bf16_pairs = false;
+    /// For bf16_pairs: packs op(A)[m0:m0+mc, 2*p0 : 2*(p0+kc)] (K is k; pairs past it are zero)
+    /// into panels of mr rows of kc pair words, rows past the block zero.
+    void (*pack_a_pairs)(const float* a, int64_t lda, bool trans_a, int64_t m0, int64_t p0,
+                         int64_t mc, int64_t kc, int64_t k, float* out) = nullptr;
 };
 
 const KernelSet& scalar_kernels();
 const KernelSet& avx2_kernels();
 const KernelSet& avx512_kernels();
+const KernelSet& avx512bf16_kernels();
 
 }  // namespace kiln::cpu::gemm::detail
