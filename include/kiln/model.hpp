@@ -39,6 +39,12 @@ public:
     void validate() const;
     /// Re-runs type/shape inference over the whole graph in order.
     void infer_types();
+    /// Gives inputs new (partial) shapes by tensor name, e.g. a static batch before compiling,
+    /// and re-infers every shape. On error (an unknown name, a shape the graph rejects) the model
+    /// keeps its previous shapes and the error names the input.
+    void reshape(const std::map<std::string, PartialShape>& shapes);
+    /// The same, for a model with one input.
+    void reshape(const PartialShape& shape);
     /// Deep copy of the graph (constants share their buffers).
     std::shared_ptr<Model> clone() const;
 

@@ -137,6 +137,43 @@ void Model::infer_types() {
     for (const auto& n : ordered_ops()) n->infer();
 }
 
+namespace {
+
+// Sets Parameter shapes and re-infers; restores them if the graph rejects the new ones.
+void reshape_parameters(Model& model, const std::vector<std::pair<Node*, PartialShape>>& shapes) {
+    std::vector<std::string> previous;
+    for (const auto& [p, shape] : shapes) {
+        previous.push_back(p->attrs().get_string("shape"));
+        p->attrs().set("shape", partial_shape_to_ir(shape));
+    }
+    try {
+        model.infer_types();
+    } catch (const Error& e) {
+        for (size_t i = 0; i < shapes.size(); ++i)
+            shapes[i].first->attrs().set("shape", previous[i]);
+        model.infer_types();
+        std::string what;
+        for (const auto& [p, shape] : shapes)
+            what += (what.empty() ? "" : ", ") + p->output(0).any_name() + to_string(shape);
+        KILN_THROW("model '", model.name(), "': cannot reshape to ", what, ": ", e.what());
+    }
+}
+
+}  // namespace
+
+void Model::reshape(const std::map<std::string, PartialShape>& shapes) {
+    std::vector<std::pair<Node*, PartialShape>> targets;
+    for (const auto& [name, shape] : shapes)
+        targets.emplace_back(parameters_.at(parameter_index(name)).get(), shape);
+    reshape_parameters(*this, targets);
+}
+
+void Model::reshape(const PartialShape& shape) {
+    KILN_CHECK(parameters_.size() == 1, "model '", name_, "' has ", parameters_.size(),
+               " inputs: reshape them by name");
+    reshape_parameters(*this, {{parameters_[0].get(), shape}});
+}
+
 std::shared_ptr<Model> Model::clone() const {
     std::unordered_map<const Node*, std::shared_ptr<Node>> map;
     auto order = ordered_ops();

@@ -1,12 +1,18 @@
+#include "transforms/common_subexpressions.hpp"
 #include "transforms/constant_folding.hpp"
+#include "transforms/fold_shape_of.hpp"
 #include "transforms/pass_manager.hpp"
 
 namespace kiln {
 
 void run_common_passes(Model& model) {
     PassManager pm;
+    pm.add<FoldShapeOf>();
     pm.add<ConstantFolding>();
+    pm.add<EliminateCommonSubexpressions>();
     pm.run(model);
+    // Nodes whose inputs became constants may now infer static shapes, which fusions rely on.
+    model.infer_types();
     model.validate();
 }
 
