@@ -126,7 +126,7 @@ function makeClaim(counter, iters, deadline) {
 async function workerMain() {
   const { o, counter } = workerData;
   const { session, feeds, loadMs, firstMs } = await prepare(o);
-  parentPort.postMessage({ ready: true, loadMs, firstMs });
+  parentPort.postMessage({ ready: true, loadMs, firstMs, outputNames: session.outputNames });
   parentPort.once('message', async ({ deadline }) => {
     const lat = await loop(session, feeds, makeClaim(counter, o.iters, deadline));
     parentPort.postMessage({ done: true, lat, end: now() });
@@ -157,7 +157,7 @@ async function runLatency(o) {
   const counter = new Int32Array(new SharedArrayBuffer(4));
   const start = now();
   const lat = await loop(session, feeds, makeClaim(counter, o.iters, o.seconds ? start + o.seconds * 1000 : 0));
-  return { lat, duration: now() - start, loadMs, firstMs, session };
+  return { lat, duration: now() - start, loadMs, firstMs, outputNames: session.outputNames };
 }
 
 async function runThroughput(o) {
@@ -177,6 +177,7 @@ async function runThroughput(o) {
     w.once('message', resolve);
     w.once('error', reject);
   }));
+  const outputNames = prepared[0].outputNames;
   const start = now();
   for (const w of workers) w.postMessage({ deadline: o.seconds ? start + o.seconds * 1000 : 0 });
   const results = await Promise.all(done);
@@ -186,6 +187,7 @@ async function runThroughput(o) {
     duration: Math.max(...results.map((r) => r.end)) - start,
     loadMs: Math.max(...prepared.map((p) => p.loadMs)),
     firstMs: Math.max(...prepared.map((p) => p.firstMs)),
+    outputNames,
   };
 }
 
@@ -195,7 +197,7 @@ async function main() {
   const batch = Object.values(loadFeeds(o.inputs))[0]?.dims[0] ?? 1;
   const report = {
     runtime: 'onnxruntime-node', version: ort.env.versions?.node ?? 'unknown', model: o.model,
-    mode: o.mode,
+    mode: o.mode, outputs: r.outputNames,
     config: { sessions: o.sessions, intra_op_threads: o.threads, inter_op_threads: o.inter,
       graph_optimization_level: 'all', execution_provider: 'cpu' },
     load_time_ms: r.loadMs, first_inference_ms: r.firstMs,
