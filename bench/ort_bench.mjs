@@ -4,6 +4,7 @@
 //   node bench/ort_bench.mjs --model M.onnx --input NAME=FILE.npy ... [--mode latency|throughput]
 //        [--threads N] [--inter N] [--sessions K] [--iters N] [--seconds T] [--warmup N]
 //        [--output-dir DIR] [--report FILE.json]
+//   node bench/ort_bench.mjs --baseline    (peak memory of node with ONNX Runtime, no model)
 //
 // latency: one session, `--threads` intra-op threads, one inference at a time.
 // throughput: `--sessions` sessions with `--threads` intra-op threads each, each driven by its own
@@ -192,6 +193,11 @@ async function runThroughput(o) {
 }
 
 async function main() {
+  if (process.argv[2] === '--baseline') {
+    // What node with ONNX Runtime loaded takes before any model: part of every ORT figure.
+    console.log(JSON.stringify({ peak_memory_kib: process.resourceUsage().maxRSS }));
+    return;
+  }
   const o = parseArgs(process.argv.slice(2));
   const r = o.mode === 'latency' ? await runLatency(o) : await runThroughput(o);
   const batch = Object.values(loadFeeds(o.inputs))[0]?.dims[0] ?? 1;
