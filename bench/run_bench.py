@@ -58,8 +58,9 @@ def run(cmd, log, timeout):
                            timeout=timeout)
     except subprocess.TimeoutExpired:
         raise StepError("timed out after %d s" % timeout)
-    finally:
-        took = time.time() - start
+    except OSError as e:
+        raise StepError("cannot run %s: %s" % (cmd[0], e))
+    took = time.time() - start
     with open(log, "a") as f:
         f.write("$ %s\n# exit %s after %.1f s\n%s%s\n" % (" ".join(cmd), p.returncode, took,
                                                           p.stdout, p.stderr))
