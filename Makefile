@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo asan fuzz conformance conformance-update clean
+.PHONY: all deps build test demo asan fuzz conformance conformance-update clean bench
 
 all: build
 
@@ -52,6 +52,19 @@ conformance: build
 # Rewrites the expected-pass list from the current results.
 conformance-update: build
 	$(BUILD)/tests/kiln_conformance --quiet --write-expected tests/conformance/expected_pass.txt
+
+# Kiln vs ONNX Runtime on the benchmark zoo (docs/BENCHMARK.md); not part of `make test`.
+# A subset or a shorter run: make bench BENCH_ARGS="--models resnet50,gpt2 --seconds 3"
+BENCH_ARGS ?=
+bench: build bench/node_modules/.package-lock.json
+	@scripts/install-bench-deps.sh
+	/usr/bin/python3 bench/run_bench.py --kiln $(BUILD)/kiln --zoo $(BUILD)/bench/zoo \
+	  --out $(BUILD)/bench $(BENCH_ARGS)
+
+# onnxruntime-node's install script only fetches GPU providers; the CPU binaries are in the package.
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	@scripts/install-bench-deps.sh
+	cd bench && npm ci --ignore-scripts --no-audit --no-fund
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

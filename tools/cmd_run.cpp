@@ -26,6 +26,7 @@ struct RunOptions {
     std::string output_dir;
     std::string format = "pb";
     std::string device = "CPU";
+    std::string precision;  // INFERENCE_PRECISION_HINT, when given
     std::string expected_dir;
     double rtol = 1e-3;
     double atol = 1e-5;
@@ -141,7 +142,9 @@ void run_model(const RunOptions& opt) {
         KILN_CHECK(is_dir(opt.expected_dir), "expected-output directory '", opt.expected_dir,
                    "' does not exist");
 
-    CompiledModel compiled = core.compile_model(model, opt.device);
+    AnyMap props;
+    if (!opt.precision.empty()) props["INFERENCE_PRECISION_HINT"] = opt.precision;
+    CompiledModel compiled = core.compile_model(model, opt.device, props);
     InferRequest request = compiled.create_infer_request();
     std::vector<std::string> input_lines;
     for (const auto& [index, file] : files) {
@@ -225,6 +228,9 @@ Command add_run_command(CLI::App& parent) {
         ->check(CLI::IsMember({"pb", "npy"}))
         ->capture_default_str();
     app->add_option("-d,--device", opt->device, "Device to run on")->capture_default_str();
+    app->add_option("--infer-precision", opt->precision,
+                    "INFERENCE_PRECISION_HINT given to compile_model (default: the device's)")
+        ->check(CLI::IsMember({"f32", "bf16"}));
     app->add_option("--expected-dir", opt->expected_dir,
                     "Compare the outputs with output_K.pb / output_K.npy files in this directory; "
                     "exit code 1 when any differs");

@@ -79,6 +79,14 @@ TEST_F(CliRun, NpyInputsAndOutputs) {
     EXPECT_TRUE(y.identical(read_onnx_tensor(kIdData + "/output_0.pb")));
 }
 
+TEST_F(CliRun, InferPrecisionIsPassedAndChecked) {
+    const std::string run = "run " + quote(kIdModel) + " --input-dir " + quote(kIdData) +
+                            " --expected-dir " + quote(kIdData);
+    const CliResult bf16 = kiln(run + " --infer-precision bf16");
+    ASSERT_EQ(bf16.code, 0) << bf16.err << bf16.out;
+    EXPECT_EQ(kiln(run + " --infer-precision f16").code, 2);
+}
+
 TEST_F(CliRun, MismatchWithExpectedFails) {
     fs::create_directories(dir_ / "expected");
     Tensor wrong = read_onnx_tensor(kIdData + "/output_0.pb").clone();
