@@ -17,8 +17,12 @@ $(BUILD)/Makefile: | deps
 build: deps $(BUILD)/Makefile
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: build tests/tokenizer/node_modules/.package-lock.json
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The reference tokenizer (npm gpt-3-encoder) the tokenizer parity test compares with.
+tests/tokenizer/node_modules/.package-lock.json: tests/tokenizer/package.json tests/tokenizer/package-lock.json | deps
+	cd tests/tokenizer && npm ci --ignore-scripts --no-audit --no-fund
 
 demo: build
 	@scripts/demo.sh $(BUILD)

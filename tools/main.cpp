@@ -51,7 +51,8 @@ int main(int argc, char** argv) {
     app.footer("Run 'kiln COMMAND --help' for the options of a command.");
 
     std::vector<Command> commands{add_info_command(app), add_convert_command(app),
-                                  add_run_command(app), add_benchmark_command(app)};
+                                  add_run_command(app), add_benchmark_command(app),
+                                  add_tokenize_command(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
