@@ -1,6 +1,7 @@
 #include "cpu/kernel_selector.hpp"
 
 #include "cpu/kernels/conv2d_f32.hpp"
+#include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 
 namespace kiln::cpu {
@@ -8,6 +9,7 @@ namespace kiln::cpu {
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
+    if (KernelFn k = make_elementwise_kernel(node, kc)) return k;
     return {};
 }
 
