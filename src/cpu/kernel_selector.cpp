@@ -3,6 +3,7 @@
 #include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
+#include "cpu/kernels/softmax_f32.hpp"
 
 namespace kiln::cpu {
 
@@ -10,6 +11,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
     if (KernelFn k = make_elementwise_kernel(node, kc)) return k;
+    if (KernelFn k = make_softmax_f32_kernel(node, kc)) return k;
     return {};
 }
 

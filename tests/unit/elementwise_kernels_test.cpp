@@ -263,3 +263,44 @@ TEST(CpuElementwiseKernels, IncompatibleShapesAtRunTimeThrow) {
     req.set_input(1, random_f32({4}, 2));
     EXPECT_THROW(req.infer(), Error);
 }
+
+TEST(CpuSoftmaxKernel, MatchesReferenceOnEveryAxis) {
+    const std::vector<std::pair<Shape, int64_t>> cases = {
+        {{3, 17}, -1},    {{2, 5, 7}, 1}, {{2, 5, 7}, 0}, {{1, 300, 4}, 1},    {{2, 3, 517}, 2},
+        {{1, 7, 300}, 1}, {{4, 1}, 1},    {{0, 5}, 1},    {{12, 128, 128}, -1}};
+    for (const char* type : {"Softmax", "LogSoftmax"}) {
+        // The f32 sum of the exponentials limits LogSoftmax to ~1e-7 absolute near 0.
+        const float atol = std::string(type) == "LogSoftmax" ? 1e-6f : 1e-37f;
+        uint32_t seed = 1;
+        for (const auto& [shape, axis] : cases) {
+            check_node(type, {random_f32(shape, seed++, 30.f, false)}, {{"axis", axis}}, true,
+                       atol);
+            // Rows holding NaN or inf come out NaN in both.
+            check_node(type, {random_f32(shape, seed++, 30.f, true)}, {{"axis", axis}}, true, atol);
+        }
+    }
+}
+
+TEST(CpuSoftmaxKernel, RowPrimitivesOfEveryIsa) {
+    for (bool log : {false, true}) {
+        const char* type = log ? "LogSoftmax" : "Softmax";
+        for (int64_t n : {1, 5, 16, 37, 1001}) {
+            const Tensor x = random_f32({3, n}, 9, 20.f, false);
+            const Tensor row_ref =
+                evaluate_model(*one_node_model(type, {x.shape()}, {{"axis", int64_t{1}}}), {x})[0];
+            const Tensor col_ref =
+                evaluate_model(*one_node_model(type, {x.shape()}, {{"axis", int64_t{0}}}), {x})[0];
+            for (auto isa : isas()) {
+                const auto& k = cpu::ew::ew_kernels(isa);
+                const std::string what = std::string(type) + " isa=" + cpu::gemm::isa_name(isa);
+                Tensor y(ElementType::f32, x.shape());
+                for (int r = 0; r < 3; ++r)
+                    k.softmax_row(x.data<float>() + r * n, y.data<float>() + r * n, n, log);
+                expect_close(y, row_ref, what + " row", 1e-6f);
+                std::vector<float> scratch(2 * n);
+                k.softmax_strided(x.data<float>(), y.data<float>(), 3, n, n, scratch.data(), log);
+                expect_close(y, col_ref, what + " strided", 1e-6f);
+            }
+        }
+    }
+}

@@ -310,8 +310,9 @@ void softmax_row(const float* x, float* y, size_t n, bool log) {
         for (size_t k = 0; k < t; ++k) s += tmp[k];
     }
     if (log) {
-        const R shift = V::add(m, V::set1(std::log(s)));
-        map1<V>(x, y, n, [=](R v) { return V::sub(v, shift); });
+        // (x - m) first: it is exact near the maximum, where the result is close to 0.
+        const R ls = V::set1(std::log(s));
+        map1<V>(x, y, n, [=](R v) { return V::sub(V::sub(v, m), ls); });
     } else {
         const R inv = V::set1(1.f / s);
         map1<V>(y, y, n, [=](R v) { return V::mul(v, inv); });
@@ -319,34 +320,35 @@ void softmax_row(const float* x, float* y, size_t n, bool log) {
 }
 
 template <class V>
-void softmax_strided(const float* x, float* y, size_t n, size_t inner, float* scratch, bool log) {
+void softmax_strided(const float* x, float* y, size_t n, size_t inner, size_t stride,
+                     float* scratch, bool log) {
     using R = typename V::R;
     float* m = scratch;
     float* s = scratch + inner;
     if (n == 0) return;
+    auto row2 = [inner](const float* u, const float* v, float* out, auto f) {
+        map2<V>(Operands::vector_vector, u, v, out, inner, f);
+    };
     for (size_t i = 0; i < inner; ++i) m[i] = x[i];
     // A NaN need not reach the maximum: exp(NaN - m) puts it in the sum, as in the reference.
     for (size_t k = 1; k < n; ++k)
-        map2<V>(Operands::vector_vector, m, x + k * inner, m, inner,
-                [](R u, R v) { return V::max(u, v); });
+        row2(m, x + k * stride, m, [](R u, R v) { return V::max(u, v); });
     for (size_t i = 0; i < inner; ++i) s[i] = 0.f;
     for (size_t k = 0; k < n; ++k) {
-        const float* xr = x + k * inner;
-        float* yr = y + k * inner;
-        map2<V>(Operands::vector_vector, xr, m, yr, inner,
-                [](R u, R v) { return exp<V>(V::sub(u, v)); });
-        map2<V>(Operands::vector_vector, s, yr, s, inner, [](R u, R v) { return V::add(u, v); });
+        float* yr = y + k * stride;
+        row2(x + k * stride, m, yr, [](R u, R v) { return exp<V>(V::sub(u, v)); });
+        row2(s, yr, s, [](R u, R v) { return V::add(u, v); });
     }
     if (log) {
-        for (size_t i = 0; i < inner; ++i) m[i] += std::log(s[i]);
-        for (size_t k = 0; k < n; ++k)
-            map2<V>(Operands::vector_vector, x + k * inner, m, y + k * inner, inner,
-                    [](R u, R v) { return V::sub(u, v); });
+        for (size_t i = 0; i < inner; ++i) s[i] = std::log(s[i]);
+        for (size_t k = 0; k < n; ++k) {
+            row2(x + k * stride, m, y + k * stride, [](R u, R v) { return V::sub(u, v); });
+            row2(y + k * stride, s, y + k * stride, [](R u, R v) { return V::sub(u, v); });
+        }
     } else {
         for (size_t i = 0; i < inner; ++i) s[i] = 1.f / s[i];
         for (size_t k = 0; k < n; ++k)
-            map2<V>(Operands::vector_vector, y + k * inner, s, y + k * inner, inner,
-                    [](R u, R v) { return V::mul(u, v); });
+            row2(y + k * stride, s, y + k * stride, [](R u, R v) { return V::mul(u, v); });
     }
 }
 

@@ -44,10 +44,10 @@ struct EwKernels {
     void (*binary)(BinaryOp op, Operands kind, const float* a, const float* b, float* y, size_t n);
     /// y = softmax (or log-softmax) of the contiguous row x[0, n).
     void (*softmax_row)(const float* x, float* y, size_t n, bool log);
-    /// Softmax over n rows of `inner` contiguous values each (the axis is not the last one);
-    /// `scratch` holds 2 * inner floats.
-    void (*softmax_strided)(const float* x, float* y, size_t n, size_t inner, float* scratch,
-                            bool log);
+    /// Softmax along the rows of an [n, inner] block whose rows start `stride` floats apart
+    /// (the axis is not the last one); `scratch` holds 2 * inner floats.
+    void (*softmax_strided)(const float* x, float* y, size_t n, size_t inner, size_t stride,
+                            float* scratch, bool log);
     /// The sum of x[0, n).
     float (*sum)(const float* x, size_t n);
     /// acc[0, n) += x[0, n).
