@@ -143,6 +143,22 @@ TEST(CpuElementwiseKernels, UnaryRowPrimitivesOfEveryIsa) {
     }
 }
 
+TEST(CpuElementwiseKernels, HardSigmoidWithParameterInputs) {
+    check_node("HardSigmoid",
+               {random_f32({3, 101}, 1), Tensor::scalar(0.2f), Tensor::scalar(0.5f)});
+    check_node("HardSigmoid",
+               {random_f32({2, 7, 5}, 2), Tensor::scalar(1.f / 6), Tensor::scalar(0.5f)});
+    for (auto isa : isas()) {
+        const Tensor x = random_f32({37}, 3);
+        const Tensor ref = evaluate_model(*one_node_model("HardSigmoid", {{37}, {}, {}}),
+                                          {x, Tensor::scalar(0.2f), Tensor::scalar(0.5f)})[0];
+        Tensor y(ElementType::f32, {37});
+        cpu::ew::ew_kernels(isa).unary(cpu::ew::UnaryOp::hard_sigmoid, {0.2f, 0.5f},
+                                       x.data<float>(), y.data<float>(), 37);
+        expect_close(y, ref, std::string("HardSigmoid isa=") + cpu::gemm::isa_name(isa));
+    }
+}
+
 TEST(CpuElementwiseKernels, SwishWithBetaInput) {
     check_node("Swish", {random_f32({3, 101}, 1), Tensor::scalar(1.7f)});
     check_node("Swish", {random_f32({3, 101}, 1), Tensor::from_vector<float>({-0.3f}, {1})});
@@ -303,4 +319,88 @@ TEST(CpuSoftmaxKernel, RowPrimitivesOfEveryIsa) {
             }
         }
     }
+}
+
+namespace {
+
+void check_reduce(const char* type, const Shape& shape, std::vector<int64_t> axes, bool keep,
+                  bool expect_fast) {
+    auto x = make_parameter(ElementType::f32, shape, "x");
+    auto a = make_constant(Tensor::from_vector<int64_t>(axes, {static_cast<int64_t>(axes.size())}));
+    auto y = make_node(type, {x->output(0), a->output(0)}, {{"keep_dims", keep}});
+    auto model =
+        std::make_shared<Model>(OutputVector{y->output(0)}, std::vector<std::shared_ptr<Node>>{x});
+    const Tensor input = random_f32(shape, 17, 4.f, false);
+    const Tensor ref = evaluate_model(*model, {input})[0];
+    for (const char* threads : {"1", "3"}) {
+        auto compiled = std::make_shared<const cpu::CompiledModel>(
+            model, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
+        EXPECT_EQ(compiled->plan().device_kernel_count(), expect_fast ? 1u : 0u);
+        cpu::InferRequest req(compiled);
+        req.set_input(0, input);
+        req.infer();
+        // Sums of n values of magnitude ~4 carry an f32 error of order 1e-7 * sqrt(n) * 4.
+        const Tensor& fast = req.output(0);
+        ASSERT_EQ(fast.shape(), ref.shape());
+        for (int64_t i = 0; i < ref.size(); ++i) {
+            const float r = ref.data<float>()[i], f = fast.data<float>()[i];
+            if (std::isnan(r))
+                EXPECT_TRUE(std::isnan(f));
+            else
+                ASSERT_NEAR(f, r, 1e-5f * (1.f + std::fabs(r))) << type << " element " << i;
+        }
+    }
+}
+
+}  // namespace
+
+TEST(CpuReduceKernel, SumAndMeanOverAdjacentAxes) {
+    for (const char* type : {"ReduceSum", "ReduceMean"}) {
+        for (bool keep : {false, true}) {
+            check_reduce(type, {3, 37, 769}, {-1}, keep, true);    // LayerNorm
+            check_reduce(type, {2, 5, 7, 9}, {2, 3}, keep, true);  // global average
+            check_reduce(type, {2, 5, 7, 9}, {1}, keep, true);     // middle axis
+            check_reduce(type, {2, 5, 7, 9}, {1, 2}, keep, true);
+            check_reduce(type, {2, 5, 7, 9}, {0, 1, 2, 3}, keep, true);
+            check_reduce(type, {1, 3, 70000}, {2}, keep, true);  // blocked long rows
+            check_reduce(type, {4, 0, 3}, {1}, keep, true);      // empty reduction
+            check_reduce(type, {2, 5, 7}, {0, 2}, keep, false);  // not adjacent
+        }
+    }
+}
+
+TEST(CpuConcatKernel, MatchesReferenceOnEveryAxisAndType) {
+    const std::vector<Shape> parts = {{2, 3, 5, 7}, {2, 1, 5, 7}, {2, 4, 5, 7}};
+    for (int64_t axis : {0, 1, -1, 2}) {
+        TensorVector inputs;
+        std::vector<Shape> shapes;
+        for (size_t i = 0; i < parts.size(); ++i) {
+            Shape s = {2, 3, 5, 7};
+            const int64_t a = axis < 0 ? axis + 4 : axis;
+            s[a] = parts[i][1];  // 3, 1, 4 along the axis
+            shapes.push_back(s);
+            inputs.push_back(random_f32(s, static_cast<uint32_t>(i), 4.f, false));
+        }
+        check_node("Concat", inputs, {{"axis", axis}});
+    }
+    // Large enough to split over threads, with an empty part.
+    check_node("Concat",
+               {random_f32({1, 64, 56, 56}, 1), random_f32({1, 0, 56, 56}, 2),
+                random_f32({1, 32, 56, 56}, 3)},
+               {{"axis", int64_t{1}}});
+    // Other element types copy bytes alike.
+    const Tensor a = Tensor::from_vector<int64_t>({1, 2, 3, 4, 5, 6}, {2, 3});
+    const Tensor b = Tensor::from_vector<int64_t>({7, 8}, {2, 1});
+    auto pa = make_parameter(ElementType::i64, Shape{2, 3}, "a");
+    auto pb = make_parameter(ElementType::i64, Shape{2, 1}, "b");
+    auto y = make_node("Concat", {pa->output(0), pb->output(0)}, {{"axis", int64_t{1}}});
+    auto m = std::make_shared<Model>(OutputVector{y->output(0)},
+                                     std::vector<std::shared_ptr<Node>>{pa, pb});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(m, AnyMap{});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+    cpu::InferRequest req(compiled);
+    req.set_input(0, a);
+    req.set_input(1, b);
+    req.infer();
+    EXPECT_TRUE(req.output(0).identical(evaluate_model(*m, {a, b})[0]));
 }

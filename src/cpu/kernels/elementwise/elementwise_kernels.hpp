@@ -7,8 +7,8 @@
 namespace kiln::cpu {
 
 /// A kernel for `node` when it is one of the f32 unary ops (Relu, Sigmoid, Tanh, Erf, Exp, Sqrt,
-/// Abs, Negative, Clamp, HSwish, HSigmoid, Swish, Gelu) or binary ops (Add, Subtract, Multiply,
-/// Divide, Maximum, Minimum, Power, SquaredDifference); otherwise an empty function.
+/// Abs, Negative, Clamp, HSwish, HSigmoid, HardSigmoid, Swish, Gelu) or binary ops (Add, Subtract,
+/// Multiply, Divide, Maximum, Minimum, Power, SquaredDifference); otherwise an empty function.
 KernelFn make_elementwise_kernel(const Node& node, const KernelContext& kc);
 
 KernelFn make_unary_f32_kernel(const Node& node, const KernelContext& kc);

@@ -178,6 +178,13 @@ void unary(UnaryOp op, UnaryParams p, const float* x, float* y, size_t n) {
             return map1<V>(x, y, n, [](R v) { return V::mul(v, hsigmoid<V>(v)); });
         case UnaryOp::hsigmoid:
             return map1<V>(x, y, n, [](R v) { return hsigmoid<V>(v); });
+        case UnaryOp::hard_sigmoid: {
+            // min(t, 1) maps NaN to 1 as the reference's std::min(1.0, t) does.
+            const R alpha = V::set1(p.a), beta = V::set1(p.b), one = V::set1(1.f);
+            return map1<V>(x, y, n, [=](R v) {
+                return V::max(V::zero(), V::min(V::fmadd(alpha, v, beta), one));
+            });
+        }
         case UnaryOp::swish: {
             const R beta = V::set1(p.a);
             return map1<V>(x, y, n, [=](R v) { return V::mul(v, sigmoid<V>(V::mul(beta, v))); });

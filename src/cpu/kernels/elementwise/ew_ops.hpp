@@ -22,7 +22,8 @@ enum class UnaryOp {
     clamp,  // params: lo, hi
     hswish,
     hsigmoid,
-    swish,  // params: beta
+    hard_sigmoid,  // params: alpha, beta
+    swish,         // params: beta
     gelu_erf,
     gelu_tanh,
     square,     // Power by a scalar 2

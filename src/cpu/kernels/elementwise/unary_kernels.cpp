@@ -29,6 +29,7 @@ const std::map<std::string, UnaryInfo>& unary_ops() {
         {"Clamp", {UnaryOp::clamp, ew::kCheapCost}},
         {"HSwish", {UnaryOp::hswish, ew::kCheapCost}},
         {"HSigmoid", {UnaryOp::hsigmoid, ew::kCheapCost}},
+        {"HardSigmoid", {UnaryOp::hard_sigmoid, ew::kCheapCost}},
         {"Swish", {UnaryOp::swish, ew::kMathCost}},
         {"Gelu", {UnaryOp::gelu_erf, ew::kMathCost}},
     };
@@ -54,19 +55,23 @@ KernelFn make_unary_f32_kernel(const Node& node, const KernelContext&) {
         else if (mode != "ERF")
             return {};
     }
-    const bool swish_beta = info.op == UnaryOp::swish && node.input_count() == 2;
-    if (swish_beta && node.input_type(1) != ElementType::f32) return {};
+    // Swish's beta and HardSigmoid's alpha and beta are inputs, read at run time.
+    const size_t param_inputs = node.input_count() - 1;
+    if (param_inputs != (info.op == UnaryOp::hard_sigmoid ? 2u : 0u) &&
+        !(info.op == UnaryOp::swish && param_inputs == 1))
+        return {};
+    for (size_t i = 1; i < node.input_count(); ++i)
+        if (node.input_type(i) != ElementType::f32) return {};
     if (info.op == UnaryOp::swish) params.a = 1.f;
     const std::string context = node.context();
 
-    return [info, params, swish_beta, context](const TensorVector& in, TensorVector& out,
-                                               ExecContext& ctx) {
+    return [info, params, context](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
         const Tensor& x = in[0];
         ew::UnaryParams p = params;
-        if (swish_beta) {
-            KILN_CHECK(in[1].size() == 1, context, " beta must hold one value, got shape ",
-                       to_string(in[1].shape()));
-            p.a = in[1].data<float>()[0];
+        for (size_t i = 1; i < in.size(); ++i) {
+            KILN_CHECK(in[i].size() == 1, context, " input ", i, " must hold one value, got shape ",
+                       to_string(in[i].shape()));
+            (i == 1 ? p.a : p.b) = in[i].data<float>()[0];
         }
         Tensor y = ew::uninitialized_tensor(ElementType::f32, x.shape());
         const float* src = x.data<float>();
