@@ -2,6 +2,7 @@
 
 #include "cpu/kernels/concat.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
+#include "cpu/kernels/convert.hpp"
 #include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
@@ -16,6 +17,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (KernelFn k = make_softmax_f32_kernel(node, kc)) return k;
     if (KernelFn k = make_reduce_f32_kernel(node, kc)) return k;
     if (KernelFn k = make_concat_kernel(node, kc)) return k;
+    if (KernelFn k = make_convert_kernel(node, kc)) return k;
     return {};
 }
 

@@ -404,3 +404,83 @@ TEST(CpuConcatKernel, MatchesReferenceOnEveryAxisAndType) {
     req.infer();
     EXPECT_TRUE(req.output(0).identical(evaluate_model(*m, {a, b})[0]));
 }
+
+namespace {
+
+// Values meant for `type`: extremes, NaN, and values that round to the boundaries.
+Tensor convert_input(ElementType type, int64_t n) {
+    const Tensor f = random_f32({n}, 23, 70000.f, true);
+    Tensor t(type, {n});
+    for (int64_t i = 0; i < n; ++i) {
+        const float v = f.data<float>()[i];
+        if (type == ElementType::f32) t.data<float>()[i] = v;
+        if (type == ElementType::f16) t.data<float16>()[i] = float16(v);
+        if (type == ElementType::bf16) t.data<bfloat16>()[i] = bfloat16(v);
+        if (type == ElementType::i64)
+            t.data<int64_t>()[i] =
+                std::isfinite(v) ? static_cast<int64_t>(v) * 1000003 : INT64_MIN + i;
+    }
+    if (type == ElementType::f32 && n > 4) {
+        float* p = t.data<float>();
+        p[0] = 65520.f;   // rounds to f16 inf
+        p[1] = 5.96e-8f;  // f16 denormal
+        p[2] = 9.3e18f;   // past i64
+        p[3] = -9.3e18f;
+        p[4] = 3.0000001e-5f;
+    }
+    return t;
+}
+
+bool same_value(const Tensor& a, const Tensor& b, int64_t i) {
+    if (a.element_type() == ElementType::i64) return a.data<int64_t>()[i] == b.data<int64_t>()[i];
+    const double x = a.value_as_double(i), y = b.value_as_double(i);
+    return (std::isnan(x) && std::isnan(y)) || x == y;
+}
+
+}  // namespace
+
+TEST(CpuConvertKernel, MatchesReferenceExactly) {
+    using E = ElementType;
+    const std::vector<std::pair<E, E>> pairs = {{E::f32, E::f16},  {E::f16, E::f32},
+                                                {E::f32, E::bf16}, {E::bf16, E::f32},
+                                                {E::i64, E::f32},  {E::f32, E::i64}};
+    for (const auto& [from, to] : pairs) {
+        for (int64_t n : {1, 15, 17, 70001}) {
+            const Tensor x = convert_input(from, n);
+            auto p = make_parameter(from, Shape{n}, "x");
+            auto y = make_node("Convert", {p->output(0)},
+                               {{"destination_type", std::string(to_string(to))}});
+            auto m = std::make_shared<Model>(OutputVector{y->output(0)},
+                                             std::vector<std::shared_ptr<Node>>{p});
+            const Tensor ref = evaluate_model(*m, {x})[0];
+            auto compiled = std::make_shared<const cpu::CompiledModel>(
+                m, AnyMap{{"INFERENCE_NUM_THREADS", "3"}});
+            EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+            cpu::InferRequest req(compiled);
+            req.set_input(0, x);
+            req.infer();
+            ASSERT_EQ(req.output(0).element_type(), to);
+            for (int64_t i = 0; i < n; ++i)
+                ASSERT_TRUE(same_value(req.output(0), ref, i))
+                    << to_string(from) << "->" << to_string(to) << " element " << i << ": "
+                    << x.value_as_double(i) << " gives " << req.output(0).value_as_double(i)
+                    << ", reference " << ref.value_as_double(i);
+            for (auto isa : isas()) {
+                Tensor z(to, {n});
+                cpu::ew::ew_kernels(isa).convert(
+                    [&] {
+                        if (from == E::f32 && to == E::f16) return cpu::ew::ConvertOp::f32_to_f16;
+                        if (from == E::f16) return cpu::ew::ConvertOp::f16_to_f32;
+                        if (to == E::bf16) return cpu::ew::ConvertOp::f32_to_bf16;
+                        if (from == E::bf16) return cpu::ew::ConvertOp::bf16_to_f32;
+                        if (from == E::i64) return cpu::ew::ConvertOp::i64_to_f32;
+                        return cpu::ew::ConvertOp::f32_to_i64;
+                    }(),
+                    x.raw_data(), z.raw_data(), static_cast<size_t>(n));
+                for (int64_t i = 0; i < n; ++i)
+                    ASSERT_TRUE(same_value(z, ref, i))
+                        << cpu::gemm::isa_name(isa) << " element " << i;
+            }
+        }
+    }
+}

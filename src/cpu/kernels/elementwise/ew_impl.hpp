@@ -11,6 +11,7 @@
 //   sigmoid: 1 / (1 + e^-|x|), and e^-|x| / (1 + e^-|x|) for negative x, so no tail cancels
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 
 #include "cpu/kernels/elementwise/ew_ops.hpp"
 
@@ -359,10 +360,60 @@ void softmax_strided(const float* x, float* y, size_t n, size_t inner, size_t st
     }
 }
 
+// Plain loops, vectorized by the compiler under each ISA's flags; half precision goes through
+// the traits (hardware conversions where the ISA guarantees them).
+template <class V>
+void convert(ConvertOp op, const void* x, void* y, size_t n) {
+    switch (op) {
+        case ConvertOp::f32_to_f16:
+            return V::to_half(static_cast<const float*>(x), static_cast<uint16_t*>(y), n);
+        case ConvertOp::f16_to_f32:
+            return V::from_half(static_cast<const uint16_t*>(x), static_cast<float*>(y), n);
+        case ConvertOp::f32_to_bf16: {
+            // Round to nearest even; NaN stays a (quiet) NaN, as bfloat16::from_float does.
+            const auto* src = static_cast<const uint32_t*>(x);
+            auto* dst = static_cast<uint16_t*>(y);
+            for (size_t i = 0; i < n; ++i) {
+                const uint32_t u = src[i];
+                const uint32_t r = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
+                dst[i] =
+                    static_cast<uint16_t>((u & 0x7fffffffu) > 0x7f800000u ? (u >> 16) | 0x40u : r);
+            }
+            return;
+        }
+        case ConvertOp::bf16_to_f32: {
+            const auto* src = static_cast<const uint16_t*>(x);
+            auto* dst = static_cast<uint32_t*>(y);
+            for (size_t i = 0; i < n; ++i) dst[i] = static_cast<uint32_t>(src[i]) << 16;
+            return;
+        }
+        case ConvertOp::i64_to_f32: {
+            // Through double, as the reference rounds.
+            const auto* src = static_cast<const int64_t*>(x);
+            auto* dst = static_cast<float*>(y);
+            for (size_t i = 0; i < n; ++i) dst[i] = static_cast<float>(static_cast<double>(src[i]));
+            return;
+        }
+        case ConvertOp::f32_to_i64: {
+            // Truncation, saturating out of range, NaN to 0 (no undefined behaviour).
+            const auto* src = static_cast<const float*>(x);
+            auto* dst = static_cast<int64_t*>(y);
+            for (size_t i = 0; i < n; ++i) {
+                const float v = src[i];
+                dst[i] = v >= 9.2233720368547758e18f    ? INT64_MAX
+                         : v <= -9.2233720368547758e18f ? INT64_MIN
+                         : v == v                       ? static_cast<int64_t>(v)
+                                                        : 0;
+            }
+            return;
+        }
+    }
+}
+
 template <class V>
 const EwKernels& kernel_table() {
-    static const EwKernels table = {unary<V>,           binary<V>, softmax_row<V>,
-                                    softmax_strided<V>, sum<V>,    accumulate<V>};
+    static const EwKernels table = {unary<V>, binary<V>,     softmax_row<V>, softmax_strided<V>,
+                                    sum<V>,   accumulate<V>, convert<V>};
     return table;
 }
 

@@ -3,6 +3,7 @@
 // (ew_avx512.cpp, ew_avx2.cpp, ew_scalar.cpp, all instantiated from ew_impl.hpp), picked once.
 // Kernels built on them (unary, binary, softmax, reductions) only deal with shapes and threads.
 #include <cstddef>
+#include <cstdint>
 
 #include "cpu/kernels/gemm/gemm.hpp"
 
@@ -37,6 +38,9 @@ struct UnaryParams {
 
 enum class BinaryOp { add, sub, mul, div, max, min, sqdiff, pow };
 
+/// Element type conversions with a vector path (Convert's common cases).
+enum class ConvertOp { f32_to_f16, f16_to_f32, f32_to_bf16, bf16_to_f32, i64_to_f32, f32_to_i64 };
+
 /// How the two operands of a binary row are laid out: both `n` long, or one a single value.
 enum class Operands { vector_vector, vector_scalar, scalar_vector };
 
@@ -53,6 +57,8 @@ struct EwKernels {
     float (*sum)(const float* x, size_t n);
     /// acc[0, n) += x[0, n).
     void (*accumulate)(float* acc, const float* x, size_t n);
+    /// y[i] = x[i] converted exactly as the reference Convert does (NaN payloads aside).
+    void (*convert)(ConvertOp op, const void* x, void* y, size_t n);
 };
 
 /// The table of `isa`; throws if this CPU cannot run it.

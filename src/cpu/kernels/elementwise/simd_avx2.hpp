@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kiln/float16.hpp"
+
 namespace kiln::cpu::ew {
 
 struct VecAvx2 {
@@ -63,6 +65,13 @@ struct VecAvx2 {
     static K lt(R a, R b) { return _mm256_cmp_ps(a, b, _CMP_LT_OQ); }
     static K is_nan(R a) { return _mm256_cmp_ps(a, a, _CMP_UNORD_Q); }
     static R blend(K k, R if_false, R if_true) { return _mm256_blendv_ps(if_false, if_true, k); }
+    // F16C is not part of the AVX2 level checked at start, so half precision stays in software.
+    static void to_half(const float* x, uint16_t* y, size_t n) {
+        for (size_t i = 0; i < n; ++i) y[i] = float16::from_float(x[i]);
+    }
+    static void from_half(const uint16_t* x, float* y, size_t n) {
+        for (size_t i = 0; i < n; ++i) y[i] = float16::to_float(x[i]);
+    }
     static float reduce_add(R a) {
         __m128 s = _mm_add_ps(_mm256_castps256_ps128(a), _mm256_extractf128_ps(a, 1));
         s = _mm_add_ps(s, _mm_movehl_ps(s, s));

@@ -4,6 +4,7 @@
 #include <immintrin.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace kiln::cpu::ew {
 
@@ -51,6 +52,25 @@ struct VecAvx512 {
     static K is_nan(R a) { return _mm512_cmp_ps_mask(a, a, _CMP_UNORD_Q); }
     static R blend(K k, R if_false, R if_true) {
         return _mm512_mask_blend_ps(k, if_false, if_true);
+    }
+    static void to_half(const float* x, uint16_t* y, size_t n) {
+        constexpr int kRound = _MM_FROUND_TO_NEAREST_INT;
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(y + i),
+                                _mm512_cvtps_ph(load(x + i), kRound));
+        if (i < n)
+            _mm256_mask_storeu_epi16(y + i, tail_mask(n - i),
+                                     _mm512_cvtps_ph(load_tail(x + i, n - i), kRound));
+    }
+    static void from_half(const uint16_t* x, float* y, size_t n) {
+        size_t i = 0;
+        for (; i + 16 <= n; i += 16)
+            store(y + i,
+                  _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(x + i))));
+        if (i < n)
+            store_tail(y + i, _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(tail_mask(n - i), x + i)),
+                       n - i);
     }
     static float reduce_add(R a) { return _mm512_reduce_add_ps(a); }
     static float reduce_max(R a) { return _mm512_reduce_max_ps(a); }

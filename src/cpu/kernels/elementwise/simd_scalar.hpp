@@ -3,6 +3,9 @@
 // the same NaN conventions as the x86 vectors so every ISA gives the same results.
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+
+#include "kiln/float16.hpp"
 
 namespace kiln::cpu::ew {
 
@@ -36,6 +39,13 @@ struct VecScalar {
     static K lt(R a, R b) { return a < b; }
     static K is_nan(R a) { return a != a; }
     static R blend(K k, R if_false, R if_true) { return k ? if_true : if_false; }
+    // Half precision in software (the scalar path has no F16C).
+    static void to_half(const float* x, uint16_t* y, size_t n) {
+        for (size_t i = 0; i < n; ++i) y[i] = float16::from_float(x[i]);
+    }
+    static void from_half(const uint16_t* x, float* y, size_t n) {
+        for (size_t i = 0; i < n; ++i) y[i] = float16::to_float(x[i]);
+    }
     static float reduce_add(R a) { return a; }
     static float reduce_max(R a) { return a; }
 };
