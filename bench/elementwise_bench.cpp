@@ -31,6 +31,7 @@ struct Case {
     std::string type;
     Attributes attrs;
     std::vector<Shape> inputs;  // a shape per input; all are parameters
+    Tensor constant = {};       // a last, constant input (reduction axes)
 };
 
 // threads == 0 runs the reference kernel.
@@ -45,6 +46,7 @@ void bm_node(benchmark::State& state, const Case& c, int threads) {
     }
     // Power by 2 (as in LayerNorm's variance) rather than by a random exponent.
     if (c.type == "Power" && inputs[1].size() == 1) inputs[1].data<float>()[0] = 2.f;
+    if (c.constant) outs.push_back(make_constant(c.constant)->output(0));
     auto y = make_node(c.type, outs, c.attrs);
     auto model = std::make_shared<Model>(OutputVector{y->output(0)}, params);
     KernelSelector select;
@@ -86,20 +88,31 @@ void register_all() {
         cases.push_back({op, {}, {conv, conv}});
         cases.push_back({op, {}, {fc, fc}});
     }
-    cases.push_back({"Add", {}, {conv, {1, 64, 1, 1}}});             // per channel
-    cases.push_back({"Multiply", {}, {conv, {}}});                   // scalar
-    cases.push_back({"Add", {}, {fc, {3072}}});                      // bias
-    cases.push_back({"Divide", {}, {fc, {128, 1}}});                 // per row
-    cases.push_back({"Power", {}, {fc, {}}});                        // x^2
-    cases.push_back({"Add", {}, {{8, 1, 64, 97}, {1, 12, 64, 1}}});  // generic
+    cases.push_back({"Add", {}, {conv, {1, 64, 1, 1}}});                      // per channel
+    cases.push_back({"Multiply", {}, {conv, {}}});                            // scalar
+    cases.push_back({"Add", {}, {fc, {3072}}});                               // bias
+    cases.push_back({"Divide", {}, {fc, {128, 1}}});                          // per row
+    cases.push_back({"Power", {}, {fc, {}}});                                 // x^2
+    cases.push_back({"Add", {}, {{8, 1, 64, 97}, {1, 12, 64, 1}}});           // generic
     cases.push_back({"Softmax", {{"axis", int64_t{-1}}}, {{12, 128, 128}}});  // attention
     cases.push_back({"Softmax", {{"axis", int64_t{-1}}}, {fc}});
     cases.push_back({"Softmax", {{"axis", int64_t{1}}}, {conv}});
     cases.push_back({"LogSoftmax", {{"axis", int64_t{-1}}}, {fc}});
+    const Tensor last_axis = Tensor::from_vector<int64_t>({-1}, {1});
+    cases.push_back({"ReduceMean", {{"keep_dims", true}}, {fc}, last_axis});  // LayerNorm
+    cases.push_back({"ReduceMean", {{"keep_dims", true}}, {{128, 768}}, last_axis});
+    cases.push_back({"ReduceMean",
+                     {{"keep_dims", true}},
+                     {conv},  // global average
+                     Tensor::from_vector<int64_t>({2, 3}, {2})});
+    cases.push_back({"Concat", {{"axis", int64_t{1}}}, {conv, {1, 32, 112, 112}}});
+    cases.push_back({"Concat", {{"axis", int64_t{-1}}}, {fc, {128, 768}}});
+    cases.push_back({"Convert", {{"destination_type", std::string("f16")}}, {fc}});
+    cases.push_back({"Convert", {{"destination_type", std::string("bf16")}}, {fc}});
     for (const Case& c : cases) {
         std::string name = c.type;
-        if (c.attrs.has("approximation_mode"))
-            name += "_" + c.attrs.get_string("approximation_mode");
+        for (const char* attr : {"approximation_mode", "destination_type"})
+            if (c.attrs.has(attr)) name += "_" + c.attrs.get_string(attr);
         for (const Shape& s : c.inputs) name += "/" + shape_name(s);
         for (int t : {0, 1, 2}) {
             const std::string label = t == 0 ? "ref" : "fast_t" + std::to_string(t);
