@@ -94,6 +94,7 @@ void register_all() {
     cases.push_back({"Divide", {}, {fc, {128, 1}}});                          // per row
     cases.push_back({"Power", {}, {fc, {}}});                                 // x^2
     cases.push_back({"Add", {}, {{8, 1, 64, 97}, {1, 12, 64, 1}}});           // generic
+    cases.push_back({"Add", {}, {{65536, 3}, {65536, 1}}});                   // short rows
     cases.push_back({"Softmax", {{"axis", int64_t{-1}}}, {{12, 128, 128}}});  // attention
     cases.push_back({"Softmax", {{"axis", int64_t{-1}}}, {fc}});
     cases.push_back({"Softmax", {{"axis", int64_t{1}}}, {conv}});

@@ -182,6 +182,8 @@ const std::vector<std::pair<Shape, Shape>>& broadcast_cases() {
         {{0, 3}, {3}},           // empty
         {{2, 4100}, {2, 4100}},  // long rows split over threads
         {{1, 3, 5000}, {1, 3, 1}},
+        {{30001, 3}, {30001, 1}},  // short rows, runs split over threads
+        {{5, 4001, 3}, {5, 1, 3}},
     };
     return cases;
 }

@@ -28,32 +28,41 @@ const std::map<std::string, BinaryOp>& binary_ops() {
 // Rows shorter than this are split no further: a few long pieces beat many short calls.
 constexpr int64_t kMinPiece = 1024;
 
-// Runs the plan's rows, splitting long rows into pieces when there are too few rows to keep
-// every thread busy.
+// Runs the plan's rows: consecutive rows along the innermost outer axis go to one
+// binary_rows call, so short rows cost little; long rows are split into pieces when there are
+// too few rows to keep every thread busy.
 void run_rows(ThreadPool& pool, const ew::BroadcastPlan& plan, BinaryOp op, const float* a,
               const float* b, float* y, int64_t cost) {
     const ew::EwKernels& k = ew::ew_kernels();
     const int64_t rows = plan.rows(), inner = plan.inner;
     if (rows == 0 || inner == 0) return;
+    const size_t n = static_cast<size_t>(inner);
     const int64_t want = 4 * static_cast<int64_t>(pool.concurrency());
-    int64_t pieces = 1;
-    if (rows < want)
-        pieces = std::clamp<int64_t>((want + rows - 1) / rows, 1, inner / kMinPiece + 1);
-    const int64_t piece = (inner + pieces - 1) / pieces;
-    pieces = (inner + piece - 1) / piece;
-    pool.parallel_for(0, rows * pieces, piece * cost, [&](int64_t lo, int64_t hi) {
-        int64_t a_off = 0, b_off = 0, row = -1;
-        for (int64_t t = lo; t < hi; ++t) {
-            const int64_t r = t / pieces;
-            if (r != row) {
-                row = r;
-                plan.row_offsets(row, a_off, b_off);
+    if (rows < want && inner >= 2 * kMinPiece) {
+        const int64_t pieces = std::min((want + rows - 1) / rows, inner / kMinPiece);
+        const int64_t piece = (inner + pieces - 1) / pieces;
+        pool.parallel_for(0, rows * pieces, piece * cost, [&](int64_t lo, int64_t hi) {
+            for (int64_t t = lo; t < hi; ++t) {
+                const int64_t row = t / pieces, begin = (t % pieces) * piece;
+                const ew::RowStart at(plan, row);
+                const size_t len = static_cast<size_t>(std::min(piece, inner - begin));
+                const float* pa = a + at.a_off + (plan.kind == Operands::scalar_vector ? 0 : begin);
+                const float* pb = b + at.b_off + (plan.kind == Operands::vector_scalar ? 0 : begin);
+                k.binary(op, plan.kind, pa, pb, y + row * inner + begin, len);
             }
-            const int64_t begin = (t % pieces) * piece;
-            const int64_t len = std::min(piece, inner - begin);
-            const float* pa = a + a_off + (plan.kind == Operands::scalar_vector ? 0 : begin);
-            const float* pb = b + b_off + (plan.kind == Operands::vector_scalar ? 0 : begin);
-            k.binary(op, plan.kind, pa, pb, y + row * inner + begin, static_cast<size_t>(len));
+        });
+        return;
+    }
+    const int64_t run_extent = plan.outer.empty() ? 1 : plan.outer.back();
+    const size_t sa = plan.outer.empty() ? 0 : static_cast<size_t>(plan.a_stride.back());
+    const size_t sb = plan.outer.empty() ? 0 : static_cast<size_t>(plan.b_stride.back());
+    pool.parallel_for(0, rows, inner * cost, [&](int64_t lo, int64_t hi) {
+        for (int64_t row = lo; row < hi;) {
+            const ew::RowStart at(plan, row);
+            const int64_t run = std::min(hi - row, run_extent - at.last_index);
+            k.binary_rows(op, plan.kind, a + at.a_off, b + at.b_off, y + row * inner, n,
+                          static_cast<size_t>(run), sa, sb);
+            row += run;
         }
     });
 }

@@ -8,13 +8,13 @@ int64_t BroadcastPlan::rows() const {
     return r;
 }
 
-void BroadcastPlan::row_offsets(int64_t row, int64_t& a_off, int64_t& b_off) const {
-    a_off = b_off = 0;
-    for (size_t d = outer.size(); d-- > 0;) {
-        const int64_t i = row % outer[d];
-        row /= outer[d];
-        a_off += i * a_stride[d];
-        b_off += i * b_stride[d];
+RowStart::RowStart(const BroadcastPlan& plan, int64_t row) {
+    for (size_t d = plan.outer.size(); d-- > 0;) {
+        const int64_t i = row % plan.outer[d];
+        if (d + 1 == plan.outer.size()) last_index = i;
+        row /= plan.outer[d];
+        a_off += i * plan.a_stride[d];
+        b_off += i * plan.b_stride[d];
     }
 }
 

@@ -21,8 +21,12 @@ struct BroadcastPlan {
     std::vector<int64_t> a_stride, b_stride;  // element strides of each operand per outer axis
 
     int64_t rows() const;
-    /// Offsets of row `row` in a and b.
-    void row_offsets(int64_t row, int64_t& a_off, int64_t& b_off) const;
+};
+
+/// The operand offsets of one row of a plan, and its index along the innermost outer axis.
+struct RowStart {
+    RowStart(const BroadcastPlan& plan, int64_t row);
+    int64_t a_off = 0, b_off = 0, last_index = 0;
 };
 
 /// The plan for a (op) b, or nothing when the shapes do not broadcast.

@@ -224,38 +224,58 @@ inline void map2(Operands kind, const float* a, const float* b, float* y, size_t
     }
 }
 
+// Rows r < rows of a 2-D broadcast: operands at a + r * a_stride and b + r * b_stride, output at
+// y + r * n. Many short rows thus cost one call.
+template <class V, class F>
+inline void map2_rows(Operands kind, const float* a, const float* b, float* y, size_t n,
+                      size_t rows, size_t a_stride, size_t b_stride, F f) {
+    for (size_t r = 0; r < rows; ++r, a += a_stride, b += b_stride, y += n)
+        map2<V>(kind, a, b, y, n, f);
+}
+
 template <class V>
-void binary(BinaryOp op, Operands kind, const float* a, const float* b, float* y, size_t n) {
+void binary_rows(BinaryOp op, Operands kind, const float* a, const float* b, float* y, size_t n,
+                 size_t rows, size_t a_stride, size_t b_stride) {
     using R = typename V::R;
     switch (op) {
         case BinaryOp::add:
-            return map2<V>(kind, a, b, y, n, [](R u, R v) { return V::add(u, v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::add(u, v); });
         case BinaryOp::sub:
-            return map2<V>(kind, a, b, y, n, [](R u, R v) { return V::sub(u, v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::sub(u, v); });
         case BinaryOp::mul:
-            return map2<V>(kind, a, b, y, n, [](R u, R v) { return V::mul(u, v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::mul(u, v); });
         case BinaryOp::div:
-            return map2<V>(kind, a, b, y, n, [](R u, R v) { return V::div(u, v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::div(u, v); });
         case BinaryOp::sqdiff:
-            return map2<V>(kind, a, b, y, n, [](R u, R v) {
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride, [](R u, R v) {
                 const R d = V::sub(u, v);
                 return V::mul(d, d);
             });
         // A NaN in either operand gives NaN, as in the reference; x86 max/min only pass on a
         // NaN from their second operand.
         case BinaryOp::max:
-            return map2<V>(kind, a, b, y, n,
-                           [](R u, R v) { return V::blend(V::is_nan(v), V::max(v, u), v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::blend(V::is_nan(v), V::max(v, u), v); });
         case BinaryOp::min:
-            return map2<V>(kind, a, b, y, n,
-                           [](R u, R v) { return V::blend(V::is_nan(v), V::min(v, u), v); });
+            return map2_rows<V>(kind, a, b, y, n, rows, a_stride, b_stride,
+                                [](R u, R v) { return V::blend(V::is_nan(v), V::min(v, u), v); });
         case BinaryOp::pow:
             break;
     }
     // Power with a tensor exponent stays scalar: no vector pow is worth its accuracy risk here.
     const size_t sa = kind == Operands::scalar_vector ? 0 : 1;
     const size_t sb = kind == Operands::vector_scalar ? 0 : 1;
-    for (size_t i = 0; i < n; ++i) y[i] = std::pow(a[i * sa], b[i * sb]);
+    for (size_t r = 0; r < rows; ++r, a += a_stride, b += b_stride, y += n)
+        for (size_t i = 0; i < n; ++i) y[i] = std::pow(a[i * sa], b[i * sb]);
+}
+
+template <class V>
+void binary(BinaryOp op, Operands kind, const float* a, const float* b, float* y, size_t n) {
+    binary_rows<V>(op, kind, a, b, y, n, 1, 0, 0);
 }
 
 template <class V>
@@ -412,8 +432,8 @@ void convert(ConvertOp op, const void* x, void* y, size_t n) {
 
 template <class V>
 const EwKernels& kernel_table() {
-    static const EwKernels table = {unary<V>, binary<V>,     softmax_row<V>, softmax_strided<V>,
-                                    sum<V>,   accumulate<V>, convert<V>};
+    static const EwKernels table = {unary<V>,           binary<V>, binary_rows<V>, softmax_row<V>,
+                                    softmax_strided<V>, sum<V>,    accumulate<V>,  convert<V>};
     return table;
 }
 

@@ -47,6 +47,10 @@ enum class Operands { vector_vector, vector_scalar, scalar_vector };
 struct EwKernels {
     void (*unary)(UnaryOp op, UnaryParams p, const float* x, float* y, size_t n);
     void (*binary)(BinaryOp op, Operands kind, const float* a, const float* b, float* y, size_t n);
+    /// `rows` rows of binary(): row r reads a + r * a_stride and b + r * b_stride and writes
+    /// y + r * n.
+    void (*binary_rows)(BinaryOp op, Operands kind, const float* a, const float* b, float* y,
+                        size_t n, size_t rows, size_t a_stride, size_t b_stride);
     /// y = softmax (or log-softmax) of the contiguous row x[0, n).
     void (*softmax_row)(const float* x, float* y, size_t n, bool log);
     /// Softmax along the rows of an [n, inner] block whose rows start `stride` floats apart
