@@ -284,8 +284,8 @@ TEST(CpuElementwiseKernels, IncompatibleShapesAtRunTimeThrow) {
 
 TEST(CpuSoftmaxKernel, MatchesReferenceOnEveryAxis) {
     const std::vector<std::pair<Shape, int64_t>> cases = {
-        {{3, 17}, -1},    {{2, 5, 7}, 1}, {{2, 5, 7}, 0}, {{1, 300, 4}, 1},    {{2, 3, 517}, 2},
-        {{1, 7, 300}, 1}, {{4, 1}, 1},    {{0, 5}, 1},    {{12, 128, 128}, -1}};
+        {{3, 17}, -1},    {{2, 5, 7}, 1}, {{2, 5, 7}, 0}, {{1, 300, 4}, 1},     {{2, 3, 517}, 2},
+        {{1, 7, 300}, 1}, {{4, 1}, 1},    {{0, 5}, 1},    {{12, 128, 128}, -1}, {{2, 64, 700}, 1}};
     for (const char* type : {"Softmax", "LogSoftmax"}) {
         // The f32 sum of the exponentials limits LogSoftmax to ~1e-7 absolute near 0.
         const float atol = std::string(type) == "LogSoftmax" ? 1e-6f : 1e-37f;
@@ -485,4 +485,31 @@ TEST(CpuConvertKernel, MatchesReferenceExactly) {
             }
         }
     }
+}
+
+TEST(CpuConcatKernel, MismatchedShapesAtRunTimeThrow) {
+    auto a = make_parameter(ElementType::f32, PartialShape::dynamic(2), "a");
+    auto b = make_parameter(ElementType::f32, PartialShape::dynamic(2), "b");
+    auto y = make_node("Concat", {a->output(0), b->output(0)}, {{"axis", int64_t{1}}});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{a, b});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(model, AnyMap{});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+    cpu::InferRequest req(compiled);
+    req.set_input(0, random_f32({2, 3}, 1));
+    req.set_input(1, random_f32({3, 3}, 2));
+    EXPECT_THROW(req.infer(), Error);
+}
+
+TEST(CpuElementwiseKernels, SwishBetaOfSeveralValuesThrows) {
+    auto x = make_parameter(ElementType::f32, Shape{4}, "x");
+    auto beta = make_parameter(ElementType::f32, PartialShape::dynamic(1), "beta");
+    auto y = make_node("Swish", {x->output(0), beta->output(0)});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x, beta});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(model, AnyMap{});
+    cpu::InferRequest req(compiled);
+    req.set_input(0, random_f32({4}, 1));
+    req.set_input(1, random_f32({2}, 2));
+    EXPECT_THROW(req.infer(), Error);
 }
