@@ -119,8 +119,8 @@ std::vector<UnaryCase> unary_cases() {
 
 TEST(CpuElementwiseKernels, UnaryMatchReferenceOnOddSizes) {
     for (const auto& c : unary_cases())
-        for (const Shape& s :
-             {Shape{1}, Shape{17}, Shape{3, 7, 11}, Shape{2, 33, 1031}, Shape{0, 5}})
+        for (const Shape& s : {Shape{1}, Shape{17}, Shape{3, 7, 11}, Shape{2, 33, 1031},
+                               Shape{1, 8, 130, 131}, Shape{0, 5}})
             check_node(c.type, {random_f32(s, 3)}, c.attrs, true, c.atol);
 }
 
@@ -182,7 +182,8 @@ const std::vector<std::pair<Shape, Shape>>& broadcast_cases() {
         {{0, 3}, {3}},           // empty
         {{2, 4100}, {2, 4100}},  // long rows split over threads
         {{1, 3, 5000}, {1, 3, 1}},
-        {{30001, 3}, {30001, 1}},  // short rows, runs split over threads
+        {{2, 3, 70001}, {2, 3, 1}},  // few long rows split into pieces
+        {{30001, 3}, {30001, 1}},    // short rows, runs split over threads
         {{5, 4001, 3}, {5, 1, 3}},
     };
     return cases;

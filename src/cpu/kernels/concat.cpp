@@ -10,9 +10,9 @@
 namespace kiln::cpu {
 namespace {
 
-// Cost units per byte copied, for ThreadPool's inlining decision (a copy is cheaper per byte
-// than one arithmetic operation per float).
-constexpr int64_t kBytesPerCostUnit = 8;
+// Bytes copied per unit of ThreadPool's cost, as for memory-bound elementwise arithmetic
+// (ew::kCheapCost per 64 floats): copies under ~320 KB run inline.
+constexpr int64_t kBytesPerCostUnit = 16;
 
 int64_t product(const Shape& s, int64_t begin, int64_t end) {
     int64_t p = 1;

@@ -27,25 +27,28 @@ void reduce(ThreadPool& pool, const float* x, float* y, int64_t outer, int64_t c
             float scale) {
     const ew::EwKernels& k = ew::ew_kernels();
     if (inner == 1) {
-        pool.parallel_for(0, outer, count * ew::kCheapCost, [&](int64_t lo, int64_t hi) {
-            for (int64_t o = lo; o < hi; ++o) y[o] = sum_row(k, x + o * count, count) * scale;
-        });
+        pool.parallel_for(0, outer, ew::cost_of(count, ew::kCheapCost),
+                          [&](int64_t lo, int64_t hi) {
+                              for (int64_t o = lo; o < hi; ++o)
+                                  y[o] = sum_row(k, x + o * count, count) * scale;
+                          });
         return;
     }
-    pool.parallel_for(0, outer, count * inner * ew::kCheapCost, [&](int64_t lo, int64_t hi) {
-        for (int64_t o = lo; o < hi; ++o) {
-            float* acc = y + o * inner;
-            const float* src = x + o * count * inner;
-            std::fill(acc, acc + inner, 0.f);
-            for (int64_t c = 0; c < count; ++c)
-                k.accumulate(acc, src + c * inner, static_cast<size_t>(inner));
-            if (scale != 1.f) {
-                const float s = scale;
-                k.binary(ew::BinaryOp::mul, ew::Operands::vector_scalar, acc, &s, acc,
-                         static_cast<size_t>(inner));
-            }
-        }
-    });
+    pool.parallel_for(0, outer, ew::cost_of(count * inner, ew::kCheapCost),
+                      [&](int64_t lo, int64_t hi) {
+                          for (int64_t o = lo; o < hi; ++o) {
+                              float* acc = y + o * inner;
+                              const float* src = x + o * count * inner;
+                              std::fill(acc, acc + inner, 0.f);
+                              for (int64_t c = 0; c < count; ++c)
+                                  k.accumulate(acc, src + c * inner, static_cast<size_t>(inner));
+                              if (scale != 1.f) {
+                                  const float s = scale;
+                                  k.binary(ew::BinaryOp::mul, ew::Operands::vector_scalar, acc, &s,
+                                           acc, static_cast<size_t>(inner));
+                              }
+                          }
+                      });
 }
 
 }  // namespace

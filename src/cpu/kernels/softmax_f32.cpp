@@ -18,14 +18,14 @@ void run_softmax(ThreadPool& pool, const float* x, float* y, const AxisSplit& s,
     const ew::EwKernels& k = ew::ew_kernels();
     if (s.n == 0 || s.outer == 0 || s.inner == 0) return;
     if (s.inner == 1) {
-        pool.parallel_for(0, s.outer, s.n * ew::kMathCost, [&](int64_t lo, int64_t hi) {
+        pool.parallel_for(0, s.outer, ew::cost_of(s.n, ew::kMathCost), [&](int64_t lo, int64_t hi) {
             for (int64_t r = lo; r < hi; ++r)
                 k.softmax_row(x + r * s.n, y + r * s.n, static_cast<size_t>(s.n), log);
         });
         return;
     }
     const int64_t blocks = (s.inner + kColumnBlock - 1) / kColumnBlock;
-    const int64_t block_cost = s.n * std::min(s.inner, kColumnBlock) * ew::kMathCost;
+    const int64_t block_cost = ew::cost_of(s.n * std::min(s.inner, kColumnBlock), ew::kMathCost);
     pool.parallel_for(0, s.outer * blocks, block_cost, [&](int64_t lo, int64_t hi) {
         std::vector<float> scratch(2 * kColumnBlock);
         for (int64_t t = lo; t < hi; ++t) {

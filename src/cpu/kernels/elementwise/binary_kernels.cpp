@@ -32,7 +32,7 @@ constexpr int64_t kMinPiece = 1024;
 // binary_rows call, so short rows cost little; long rows are split into pieces when there are
 // too few rows to keep every thread busy.
 void run_rows(ThreadPool& pool, const ew::BroadcastPlan& plan, BinaryOp op, const float* a,
-              const float* b, float* y, int64_t cost) {
+              const float* b, float* y, int64_t cost_per_64) {
     const ew::EwKernels& k = ew::ew_kernels();
     const int64_t rows = plan.rows(), inner = plan.inner;
     if (rows == 0 || inner == 0) return;
@@ -41,22 +41,25 @@ void run_rows(ThreadPool& pool, const ew::BroadcastPlan& plan, BinaryOp op, cons
     if (rows < want && inner >= 2 * kMinPiece) {
         const int64_t pieces = std::min((want + rows - 1) / rows, inner / kMinPiece);
         const int64_t piece = (inner + pieces - 1) / pieces;
-        pool.parallel_for(0, rows * pieces, piece * cost, [&](int64_t lo, int64_t hi) {
-            for (int64_t t = lo; t < hi; ++t) {
-                const int64_t row = t / pieces, begin = (t % pieces) * piece;
-                const ew::RowStart at(plan, row);
-                const size_t len = static_cast<size_t>(std::min(piece, inner - begin));
-                const float* pa = a + at.a_off + (plan.kind == Operands::scalar_vector ? 0 : begin);
-                const float* pb = b + at.b_off + (plan.kind == Operands::vector_scalar ? 0 : begin);
-                k.binary(op, plan.kind, pa, pb, y + row * inner + begin, len);
-            }
-        });
+        pool.parallel_for(
+            0, rows * pieces, ew::cost_of(piece, cost_per_64), [&](int64_t lo, int64_t hi) {
+                for (int64_t t = lo; t < hi; ++t) {
+                    const int64_t row = t / pieces, begin = (t % pieces) * piece;
+                    const ew::RowStart at(plan, row);
+                    const size_t len = static_cast<size_t>(std::min(piece, inner - begin));
+                    const float* pa =
+                        a + at.a_off + (plan.kind == Operands::scalar_vector ? 0 : begin);
+                    const float* pb =
+                        b + at.b_off + (plan.kind == Operands::vector_scalar ? 0 : begin);
+                    k.binary(op, plan.kind, pa, pb, y + row * inner + begin, len);
+                }
+            });
         return;
     }
     const int64_t run_extent = plan.outer.empty() ? 1 : plan.outer.back();
     const size_t sa = plan.outer.empty() ? 0 : static_cast<size_t>(plan.a_stride.back());
     const size_t sb = plan.outer.empty() ? 0 : static_cast<size_t>(plan.b_stride.back());
-    pool.parallel_for(0, rows, inner * cost, [&](int64_t lo, int64_t hi) {
+    pool.parallel_for(0, rows, ew::cost_of(inner, cost_per_64), [&](int64_t lo, int64_t hi) {
         for (int64_t row = lo; row < hi;) {
             const ew::RowStart at(plan, row);
             const int64_t run = std::min(hi - row, run_extent - at.last_index);

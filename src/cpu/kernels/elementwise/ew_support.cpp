@@ -20,11 +20,11 @@ Tensor uninitialized_tensor(ElementType type, Shape shape) {
     return Tensor(type, std::move(shape), p, std::move(owner));
 }
 
-void parallel_elements(ThreadPool& pool, int64_t n, int64_t cost_per_element,
+void parallel_elements(ThreadPool& pool, int64_t n, int64_t cost_per_64,
                        const std::function<void(int64_t lo, int64_t hi)>& fn) {
     constexpr int64_t kBlock = 64;
     const int64_t blocks = (n + kBlock - 1) / kBlock;
-    pool.parallel_for(0, blocks, kBlock * cost_per_element,
+    pool.parallel_for(0, blocks, cost_per_64,
                       [&](int64_t lo, int64_t hi) { fn(lo * kBlock, std::min(hi * kBlock, n)); });
 }
 
