@@ -120,7 +120,7 @@ std::vector<UnaryCase> unary_cases() {
 TEST(CpuElementwiseKernels, UnaryMatchReferenceOnOddSizes) {
     for (const auto& c : unary_cases())
         for (const Shape& s : {Shape{1}, Shape{17}, Shape{3, 7, 11}, Shape{2, 33, 1031},
-                               Shape{1, 8, 130, 131}, Shape{0, 5}})
+                               Shape{1, 8, 130, 131}, Shape{0, 5}, Shape{}})
             check_node(c.type, {random_f32(s, 3)}, c.attrs, true, c.atol);
 }
 
@@ -179,6 +179,7 @@ const std::vector<std::pair<Shape, Shape>>& broadcast_cases() {
         {{2, 3, 4, 5}, {2, 1, 4, 1}},  // mixed
         {{7, 1}, {1, 9}},
         {{5}, {2, 1, 5}},        // right operand of higher rank
+        {{}, {}},                // rank 0
         {{0, 3}, {3}},           // empty
         {{2, 4100}, {2, 4100}},  // long rows split over threads
         {{1, 3, 5000}, {1, 3, 1}},
