@@ -1,13 +1,23 @@
 #include "cpu/kernel_selector.hpp"
 
+#include "cpu/kernels/concat.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
+#include "cpu/kernels/convert.hpp"
+#include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
+#include "cpu/kernels/reduce_f32.hpp"
+#include "cpu/kernels/softmax_f32.hpp"
 
 namespace kiln::cpu {
 
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
+    if (KernelFn k = make_elementwise_kernel(node, kc)) return k;
+    if (KernelFn k = make_softmax_f32_kernel(node, kc)) return k;
+    if (KernelFn k = make_reduce_f32_kernel(node, kc)) return k;
+    if (KernelFn k = make_concat_kernel(node, kc)) return k;
+    if (KernelFn k = make_convert_kernel(node, kc)) return k;
     return {};
 }
 
