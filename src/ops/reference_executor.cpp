@@ -1,5 +1,6 @@
 #include "ops/reference_executor.hpp"
 
+#include <chrono>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -39,14 +40,19 @@ ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model, const KernelSel
         if (!pinned.count(slot)) steps_[step].release.push_back(slot);
 }
 
-TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx) const {
+TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx,
+                                std::vector<int64_t>* step_ns) const {
     KILN_CHECK(inputs.size() == param_slots_.size(), "model '", model_->name(), "' expects ",
                param_slots_.size(), " inputs, got ", inputs.size());
     TensorVector slots(slot_count_);
     for (size_t i = 0; i < inputs.size(); ++i) slots[param_slots_[i]] = inputs[i];
     for (const auto& [slot, value] : constants_) slots[slot] = value;
     TensorVector ins, outs;
-    for (const auto& s : steps_) {
+    if (step_ns) step_ns->assign(steps_.size(), 0);
+    for (size_t si = 0; si < steps_.size(); ++si) {
+        const Step& s = steps_[si];
+        const auto start = step_ns ? std::chrono::steady_clock::now()
+                                   : std::chrono::steady_clock::time_point();
         ins.clear();
         for (size_t slot : s.in_slots) ins.push_back(slots[slot]);
         outs.clear();
@@ -64,6 +70,10 @@ TensorVector ReferencePlan::run(const TensorVector& inputs, ExecContext& ctx) co
                    outs.size(), " outputs, expected ", s.node->output_count());
         for (size_t i = 0; i < outs.size(); ++i) slots[s.first_out_slot + i] = std::move(outs[i]);
         for (size_t slot : s.release) slots[slot] = Tensor();
+        if (step_ns)
+            (*step_ns)[si] = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                 std::chrono::steady_clock::now() - start)
+                                 .count();
     }
     TensorVector results;
     for (size_t slot : result_slots_) results.push_back(slots[slot]);

@@ -18,11 +18,17 @@ class ReferencePlan {
 public:
     explicit ReferencePlan(std::shared_ptr<const Model> model, const KernelSelector& select = {});
 
-    /// Inputs in parameter order; returns outputs in result order.
-    TensorVector run(const TensorVector& inputs, ExecContext& ctx) const;
+    /// Inputs in parameter order; returns outputs in result order. With `step_ns`, also the
+    /// time of every step in nanoseconds (resized to step_count()).
+    TensorVector run(const TensorVector& inputs, ExecContext& ctx,
+                     std::vector<int64_t>* step_ns = nullptr) const;
     const Model& model() const { return *model_; }
     /// How many steps run a device kernel instead of the reference one.
     size_t device_kernel_count() const;
+    size_t step_count() const { return steps_.size(); }
+    const Node& step_node(size_t i) const { return *steps_.at(i).node; }
+    /// Whether step i runs a device kernel.
+    bool step_optimized(size_t i) const { return static_cast<bool>(steps_.at(i).kernel); }
 
 private:
     struct Step {

@@ -44,6 +44,7 @@ CompiledModel Core::compile_model(const std::shared_ptr<const Model>& model,
                                   const std::string& device, const AnyMap& properties) const {
     CompiledModel cm;
     cm.impl_ = compile_for(model, device, properties);
+    cm.device_ = "CPU";  // what AUTO picks: the only device
     return cm;
 }
 
@@ -59,6 +60,7 @@ OutputVector CompiledModel::outputs() const { return impl_->model().outputs(); }
 Output CompiledModel::input(const std::string& name) const { return impl_->model().input(name); }
 Output CompiledModel::output(const std::string& name) const { return impl_->model().output(name); }
 std::string CompiledModel::get_property(const std::string& name) const {
+    if (name == "EXECUTION_DEVICES") return device_;
     return impl_->property(name);
 }
 std::shared_ptr<const Model> CompiledModel::get_runtime_model() const { return impl_->model_ptr(); }
@@ -88,6 +90,15 @@ Tensor InferRequest::get_tensor(const std::string& name) const {
 Tensor InferRequest::get_input_tensor(size_t index) const { return impl_->input(index); }
 Tensor InferRequest::get_output_tensor(size_t index) const { return impl_->output(index); }
 void InferRequest::infer() { impl_->infer(); }
+void InferRequest::start_async() { impl_->start_async(); }
+void InferRequest::wait() { impl_->wait(); }
+bool InferRequest::wait_for(std::chrono::milliseconds timeout) { return impl_->wait_for(timeout); }
+void InferRequest::set_callback(std::function<void(std::exception_ptr)> callback) {
+    impl_->set_callback(std::move(callback));
+}
+std::vector<ProfilingInfo> InferRequest::get_profiling_info() const {
+    return impl_->profiling_info();
+}
 void InferRequest::reset_state() { impl_->reset_state(); }
 
 }  // namespace kiln
