@@ -1,5 +1,6 @@
 // kiln benchmark: measures inference latency and throughput of a model on random inputs, in the
 // spirit of OpenVINO's benchmark_app (same single-dash flag names, so its users' commands work).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -271,6 +272,12 @@ int64_t peak_memory_kib() {
     for (std::string line; std::getline(f, line);)
         if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
     return -1;
+}
+
+/// Minor page faults of this process so far (fresh pages touched), or -1.
+int64_t minor_page_faults() {
+    rusage u{};
+    return getrusage(RUSAGE_SELF, &u) == 0 ? static_cast<int64_t>(u.ru_minflt) : -1;
 }
 
 /// One request's latencies. Count, sum, min and max are exact; the samples kept for percentiles
@@ -579,7 +586,9 @@ void benchmark(const BenchOptions& o) {
 
     Counters counters;
     Counters* pc = o.perf_counts ? &counters : nullptr;
+    const int64_t faults_before = minor_page_faults();
     const RunResult run = queue ? run_async(*queue, o, pc) : run_sync(first, o, pc);
+    const int64_t faults = minor_page_faults() - faults_before;
     const LatencySamples::Stats lat = run.latencies.stats();
     const int64_t count = run.latencies.count();
     const int64_t batch = o.batch.value_or(1);
@@ -623,7 +632,9 @@ void benchmark(const BenchOptions& o) {
         << "Throughput: " << fixed(fps) << " FPS\n"
         << "Peak memory: "
         << (peak_kib >= 0 ? fixed(static_cast<double>(peak_kib) / 1024, 1) + " MiB" : "unknown")
-        << "\n";
+        << "\n"
+        << "Page faults: " << fixed(count ? static_cast<double>(faults) / count : 0, 1)
+        << " per iteration\n";
     if (o.perf_counts) print_counters(out, counters);
     std::cout << out.str() << std::flush;
 
@@ -651,6 +662,7 @@ void benchmark(const BenchOptions& o) {
                        {"p99", lat.p99},       {"min", lat.min},         {"max", lat.max}};
     j["throughput_fps"] = fps;
     j["peak_memory_kib"] = peak_kib;
+    j["page_faults_per_iteration"] = count ? static_cast<double>(faults) / count : 0;
     if (o.perf_counts) {
         const auto rows = [](const std::vector<Counters::Row>& v) {
             Json a = Json::array();

@@ -6,9 +6,12 @@
 #include <cstring>
 
 #include "core/dispatch.hpp"
+#include "core/tensor_allocator.hpp"
 
 namespace kiln {
 namespace {
+
+thread_local TensorAllocator* t_allocator = nullptr;
 
 std::shared_ptr<void> allocate(ElementType type, size_t n) {
     if (type == ElementType::string) {
@@ -18,6 +21,12 @@ std::shared_ptr<void> allocate(ElementType type, size_t n) {
     size_t bytes = byte_size(type, n);
     size_t rounded = (bytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
     if (rounded == 0) rounded = Tensor::kAlignment;
+    if (t_allocator) {
+        std::shared_ptr<void> pooled = t_allocator->allocate(rounded);
+        KILN_CHECK(pooled, "out of memory allocating ", bytes, " bytes");
+        std::memset(pooled.get(), 0, rounded);
+        return pooled;
+    }
     void* p = std::aligned_alloc(Tensor::kAlignment, rounded);
     KILN_CHECK(p, "out of memory allocating ", bytes, " bytes");
     std::memset(p, 0, rounded);
@@ -25,6 +34,12 @@ std::shared_ptr<void> allocate(ElementType type, size_t n) {
 }
 
 }  // namespace
+
+AllocatorScope::AllocatorScope(TensorAllocator* allocator) : previous_(t_allocator) {
+    t_allocator = allocator;
+}
+
+AllocatorScope::~AllocatorScope() { t_allocator = previous_; }
 
 Tensor::Tensor(ElementType type, Shape shape) : type_(type), shape_(std::move(shape)) {
     KILN_CHECK(type != ElementType::undefined && type != ElementType::dynamic,

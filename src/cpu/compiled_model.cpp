@@ -24,7 +24,8 @@ std::string CompiledModel::property(const std::string& name) const {
 InferRequest::InferRequest(std::shared_ptr<const CompiledModel> compiled)
     : compiled_(std::move(compiled)),
       stream_(compiled_->next_stream()),
-      inputs_(compiled_->model().parameters().size()) {}
+      inputs_(compiled_->model().parameters().size()),
+      buffers_(BufferPool::enabled() ? std::make_unique<BufferPool>() : nullptr) {}
 
 void InferRequest::check_idle(const char* what) const {
     // The callback may read outputs and set inputs of its own request, e.g. to run it again.
@@ -71,6 +72,7 @@ void InferRequest::run() {
     for (size_t i = 0; i < inputs_.size(); ++i)
         KILN_CHECK(!inputs_[i].empty(), "input '", params[i]->output(0).any_name(),
                    "' is not set");
+    AllocatorScope allocations(buffers_.get());
     ExecContext ctx;
     ctx.variables = &variables_;
     ctx.threads = &compiled_->stream(stream_).pool();

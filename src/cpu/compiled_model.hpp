@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 
+#include "cpu/buffer_pool.hpp"
 #include "cpu/config.hpp"
 #include "cpu/stream.hpp"
 #include "kiln/runtime.hpp"
@@ -70,6 +71,8 @@ public:
     void set_callback(Callback callback);
     /// Per-step times of the last inference (PERF_COUNT=YES), in plan order.
     std::vector<ProfilingInfo> profiling_info() const;
+    /// The request's buffer pool (null with KILN_BUFFER_POOL=0).
+    const BufferPool* buffers() const { return buffers_.get(); }
 
 private:
     void run();  // the inference itself, on the calling thread
@@ -82,6 +85,7 @@ private:
     TensorVector outputs_;
     std::map<std::string, Tensor> variables_;
     std::vector<int64_t> step_ns_;
+    std::unique_ptr<BufferPool> buffers_;  // the tensors an inference allocates
 
     mutable std::mutex state_mutex_;
     std::condition_variable done_cv_;
