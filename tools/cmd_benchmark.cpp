@@ -266,12 +266,19 @@ double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-/// Peak resident set size of this process in KiB (VmHWM), or -1 where /proc is unavailable.
-int64_t peak_memory_kib() {
+/// A memory figure of this process in KiB from /proc/self/status ("VmHWM": peak resident set
+/// size, "VmRSS": current), or -1 where /proc is unavailable.
+int64_t memory_kib(const std::string& field = "VmHWM") {
     std::ifstream f("/proc/self/status");
     for (std::string line; std::getline(f, line);)
-        if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+        if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
     return -1;
+}
+
+std::string mib(int64_t kib) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
+    return kib >= 0 ? buf : "unknown";
 }
 
 /// Minor page faults of this process so far (fresh pages touched), or -1.
@@ -594,7 +601,8 @@ void benchmark(const BenchOptions& o) {
     const int64_t batch = o.batch.value_or(1);
     const double fps =
         run.duration_ms > 0 ? static_cast<double>(batch * count) / (run.duration_ms / 1000) : 0;
-    const int64_t peak_kib = peak_memory_kib();
+    const int64_t peak_kib = memory_kib("VmHWM");
+    const int64_t rss_kib = memory_kib("VmRSS");
 
     Json compiled_props = Json::object();
     for (const char* key : {"PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS",
@@ -630,9 +638,8 @@ void benchmark(const BenchOptions& o) {
         << "  Min: " << fixed3(lat.min) << " ms\n"
         << "  Max: " << fixed3(lat.max) << " ms\n"
         << "Throughput: " << fixed(fps) << " FPS\n"
-        << "Peak memory: "
-        << (peak_kib >= 0 ? fixed(static_cast<double>(peak_kib) / 1024, 1) + " MiB" : "unknown")
-        << "\n"
+        << "Peak memory: " << mib(peak_kib) << "\n"
+        << "Resident memory: " << mib(rss_kib) << " (after the run)\n"
         << "Page faults: " << fixed(count ? static_cast<double>(faults) / count : 0, 1)
         << " per iteration\n";
     if (o.perf_counts) print_counters(out, counters);
@@ -662,6 +669,7 @@ void benchmark(const BenchOptions& o) {
                        {"p99", lat.p99},       {"min", lat.min},         {"max", lat.max}};
     j["throughput_fps"] = fps;
     j["peak_memory_kib"] = peak_kib;
+    j["resident_memory_kib"] = rss_kib;
     j["page_faults_per_iteration"] = count ? static_cast<double>(faults) / count : 0;
     if (o.perf_counts) {
         const auto rows = [](const std::vector<Counters::Row>& v) {

@@ -1,5 +1,7 @@
 #include "kiln/tensor.hpp"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -27,13 +29,26 @@ std::shared_ptr<void> allocate(ElementType type, size_t n) {
         std::memset(pooled.get(), 0, rounded);
         return pooled;
     }
-    void* p = std::aligned_alloc(Tensor::kAlignment, rounded);
+    void* p = allocate_tensor_memory(rounded);
     KILN_CHECK(p, "out of memory allocating ", bytes, " bytes");
-    std::memset(p, 0, rounded);
-    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    if (rounded < kTensorMapBytes) std::memset(p, 0, rounded);  // fresh mappings are zero
+    return std::shared_ptr<void>(p, [rounded](void* q) { free_tensor_memory(q, rounded); });
 }
 
 }  // namespace
+
+void* allocate_tensor_memory(size_t bytes) {
+    if (bytes < kTensorMapBytes) return std::aligned_alloc(Tensor::kAlignment, bytes);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+void free_tensor_memory(void* p, size_t bytes) {
+    if (bytes < kTensorMapBytes)
+        std::free(p);
+    else if (p)
+        ::munmap(p, bytes);
+}
 
 AllocatorScope::AllocatorScope(TensorAllocator* allocator) : previous_(t_allocator) {
     t_allocator = allocator;

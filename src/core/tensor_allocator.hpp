@@ -16,6 +16,13 @@ public:
     virtual std::shared_ptr<void> allocate(size_t bytes) = 0;
 };
 
+/// The heap Tensor storage comes from by default: aligned_alloc, and for large buffers their own
+/// anonymous mapping, so that freeing a large tensor (a dropped weight, an activation) returns its
+/// pages to the system at once instead of leaving them in malloc's heap.
+void* allocate_tensor_memory(size_t bytes);
+void free_tensor_memory(void* p, size_t bytes);
+constexpr size_t kTensorMapBytes = size_t{1} << 20;  // from this size on: a mapping of its own
+
 /// Installs `allocator` for the tensors allocated on this thread while the scope lives (null:
 /// the heap). String tensors always use the heap.
 class AllocatorScope {

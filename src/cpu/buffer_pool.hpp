@@ -17,6 +17,8 @@ public:
     BufferPool();
     ~BufferPool() override;
     std::shared_ptr<void> allocate(size_t bytes) override;
+    /// The cache holds at most this many times the peak of the bytes live at once.
+    static constexpr size_t kCacheFactor = 4;
 
     struct Stats {
         size_t live_bytes = 0;    // handed out and not given back

@@ -4,14 +4,19 @@
 
 namespace kiln::cpu {
 
-CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties)
+CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties,
+                             bool owns_model)
     : config_(resolve_config(properties, ThreadPool::hardware_threads())),
       properties_(config_.to_properties()),
       model_(std::move(model)),
       plan_(model_, [this](const Node& n) {
           const KernelContext kc{config_.precision == "bf16"};
-          return select_kernel(n, kc);
+          KernelFn fn = select_kernel(n, kc);
+          return PlannedKernel(std::move(fn), kc.own_copies);
       }) {
+    // The kernels hold these weights in their own layout: do not keep the originals as well.
+    if (owns_model)
+        for (const auto& c : plan_.unbound_constants()) c->release_value();
     for (int threads : config_.stream_threads) streams_.push_back(std::make_unique<Stream>(threads));
 }
 

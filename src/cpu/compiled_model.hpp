@@ -21,7 +21,10 @@ namespace kiln::cpu {
 
 class CompiledModel {
 public:
-    CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties);
+    /// With `owns_model` (the model is a clone nobody else sees, as Core makes), the Const
+    /// nodes that only kernels with their own packed copy read are emptied to save memory.
+    CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties,
+                  bool owns_model = false);
     const Model& model() const { return *model_; }
     std::shared_ptr<const Model> model_ptr() const { return model_; }
     const ReferencePlan& plan() const { return plan_; }

@@ -25,7 +25,7 @@ std::shared_ptr<cpu::CompiledModel> compile_for(const std::shared_ptr<const Mode
     auto runtime_model = model->clone();
     run_common_passes(*runtime_model);
     run_cpu_passes(*runtime_model);
-    return std::make_shared<cpu::CompiledModel>(runtime_model, properties);
+    return std::make_shared<cpu::CompiledModel>(runtime_model, properties, /*owns_model=*/true);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "cpu/compiled_model.hpp"
 #include "cpu/config.hpp"
 #include "kiln/runtime.hpp"
+#include "ops/reference_executor.hpp"
 
 using namespace kiln;
 
@@ -273,4 +274,34 @@ TEST(RuntimeProfiling, CountersNameEveryStep) {
     }
     InferRequest plain = core.compile_model(small_model()).create_infer_request();
     EXPECT_THROW(plain.get_profiling_info(), Error);
+}
+
+TEST(RuntimeMemory, PackedWeightsAreNotKeptTwice) {
+    // w feeds only the MatMul kernel (packed copy); v feeds a packed MatMul and a reference Add.
+    auto x = make_parameter(ElementType::f32, Shape{8, 8}, "x");
+    auto w = make_constant(random_f32({8, 8}, 1), "w");
+    auto v = make_constant(random_f32({8, 8}, 2), "v");
+    auto a = make_node("MatMul", {x->output(0), w->output(0)}, {}, {}, "a");
+    auto b = make_node("MatMul", {a->output(0), v->output(0)}, {}, {}, "b");
+    auto y = make_node("Add", {b->output(0), v->output(0)}, {}, {}, "y");
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x});
+    Core core;
+    const CompiledModel cm = core.compile_model(model);
+    std::map<std::string, bool> has_value;
+    for (const auto& n : cm.get_runtime_model()->ordered_ops())
+        if (n->type() == "Const") has_value[n->name()] = !n->value().empty();
+    EXPECT_FALSE(has_value.at("w"));
+    EXPECT_TRUE(has_value.at("v"));
+    EXPECT_FALSE(w->value().empty());  // the caller's model is untouched
+
+    const Tensor input = random_f32({8, 8}, 9);
+    InferRequest r = cm.create_infer_request();
+    r.set_input_tensor(input);
+    r.infer();
+    const Tensor ref = evaluate_model(*model, {input})[0];
+    const Tensor out = r.get_output_tensor();
+    ASSERT_EQ(out.shape(), ref.shape());
+    for (int64_t i = 0; i < ref.size(); ++i)
+        EXPECT_NEAR(out.data<float>()[i], ref.data<float>()[i], 1e-4f) << i;
 }
