@@ -77,7 +77,7 @@ public:
     InferRequest create_infer_request() const;
     /// A property of the compiled model, resolved: PERFORMANCE_HINT, NUM_STREAMS,
     /// INFERENCE_NUM_THREADS, INFERENCE_PRECISION_HINT, OPTIMAL_NUMBER_OF_INFER_REQUESTS,
-    /// CACHE_DIR, PERF_COUNT, EXECUTION_DEVICES (the device AUTO picked).
+    /// CACHE_DIR, PERF_COUNT, EXECUTION_DEVICES (the device AUTO picked), LOADED_FROM_CACHE.
     std::string get_property(const std::string& name) const;
     /// The graph the device executes.
     std::shared_ptr<const Model> get_runtime_model() const;
@@ -86,6 +86,7 @@ private:
     friend class Core;
     std::shared_ptr<cpu::CompiledModel> impl_;
     std::string device_;
+    bool loaded_from_cache_ = false;
 };
 
 /// A pool of infer requests fed from one thread (OpenVINO's AsyncInferQueue): start_async()
@@ -134,6 +135,9 @@ public:
     CompiledModel compile_model(const std::shared_ptr<const Model>& model,
                                 const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
+    /// With CACHE_DIR set, the compiled graph is cached there, keyed by the file's bytes, the
+    /// properties, the Kiln version and the ISA; a later compile of the same file loads it
+    /// instead of reading and transforming the model again (see docs/ARCHITECTURE.md).
     CompiledModel compile_model(const std::string& path, const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
     std::vector<std::string> get_available_devices() const;

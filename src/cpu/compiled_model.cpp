@@ -2,17 +2,45 @@
 
 #include "cpu/kernel_selector.hpp"
 
+#include <unordered_map>
+
 namespace kiln::cpu {
+
+namespace {
+
+/// Every node's device kernel, built on `threads` threads: packing the weights is most of the
+/// compile time of a CNN or a transformer, and the nodes are independent.
+std::unordered_map<const Node*, PlannedKernel> select_kernels(const Model& model,
+                                                              const Config& config) {
+    std::vector<const Node*> nodes;
+    for (const auto& n : model.ordered_ops())
+        if (n->type() != "Const" && n->type() != "Parameter" && n->type() != "Result")
+            nodes.push_back(n.get());
+    std::vector<PlannedKernel> kernels(nodes.size());
+    ThreadPool pool(config.threads);
+    pool.parallel_for(0, static_cast<int64_t>(nodes.size()), ThreadPool::kInlineCost,
+                      [&](int64_t lo, int64_t hi) {
+                          for (int64_t i = lo; i < hi; ++i) {
+                              const KernelContext kc{config.precision == "bf16"};
+                              KernelFn fn = select_kernel(*nodes[i], kc);
+                              kernels[i] = PlannedKernel(std::move(fn), kc.own_copies);
+                          }
+                      });
+    std::unordered_map<const Node*, PlannedKernel> by_node;
+    for (size_t i = 0; i < nodes.size(); ++i) by_node.emplace(nodes[i], std::move(kernels[i]));
+    return by_node;
+}
+
+}  // namespace
 
 CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& properties,
                              bool owns_model)
     : config_(resolve_config(properties, ThreadPool::hardware_threads())),
       properties_(config_.to_properties()),
       model_(std::move(model)),
-      plan_(model_, [this](const Node& n) {
-          const KernelContext kc{config_.precision == "bf16"};
-          KernelFn fn = select_kernel(n, kc);
-          return PlannedKernel(std::move(fn), kc.own_copies);
+      plan_(model_, [kernels = select_kernels(*model_, config_)](const Node& n) {
+          auto it = kernels.find(&n);
+          return it == kernels.end() ? PlannedKernel() : it->second;
       }) {
     // The kernels hold these weights in their own layout: do not keep the originals as well.
     if (owns_model)

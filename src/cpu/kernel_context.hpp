@@ -12,6 +12,8 @@
 
 namespace kiln::cpu {
 
+/// Kernel factories run concurrently for different nodes (compile_model packs weights on every
+/// thread): a factory may read its node and the graph, and must not write shared state.
 struct KernelContext {
     /// INFERENCE_PRECISION_HINT is bf16: kernels may compute in bf16 with f32 accumulation.
     bool bf16 = false;

@@ -113,6 +113,17 @@ TEST_F(BenchmarkCli, AsyncTakesTheOptimalRequestCountOrNireq) {
     EXPECT_NE(r.out.find("Performance counters (average of 3 iterations"), std::string::npos);
 }
 
+TEST_F(BenchmarkCli, CacheDirLoadsTheSecondCompile) {
+    const std::string cmd = "benchmark -m " + quote(kConv) + " -niter 3 -api sync -cache_dir " +
+                            quote((dir_ / "cache").string());
+    CliResult r = kiln(cmd);
+    expect_figures(r, 3);
+    EXPECT_NE(r.out.find("(stored in the cache)"), std::string::npos) << r.out;
+    r = kiln(cmd);
+    expect_figures(r, 3);
+    EXPECT_NE(r.out.find("(loaded from the cache)"), std::string::npos) << r.out;
+}
+
 TEST_F(BenchmarkCli, TimeLimitAndDoubleDashFlags) {
     const CliResult r = kiln("benchmark --m=" + quote(kRelu) + " -t 0.2 -hint latency -api sync");
     ASSERT_EQ(r.code, 0) << r.err;
