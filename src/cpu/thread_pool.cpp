@@ -67,11 +67,19 @@ template <class Pred>
 bool ThreadPool::spin_until(Pred ready) const {
     if (ready()) return true;
     if (spin_ns_ == 0) return false;
-    const int64_t deadline = now_ns() + spin_ns_;
+    // A few microseconds of pause loops catch back-to-back calls; after that the thread yields
+    // between checks, so that on a machine with more runnable threads than cores the spinning
+    // does not take the core from the caller's serial work or from other processes.
+    constexpr int64_t kPureSpinNs = 5000;
+    const int64_t start = now_ns(), deadline = start + spin_ns_;
     for (int i = 1;; ++i) {
         cpu_relax();
         if (ready()) return true;
-        if (i % 64 == 0 && now_ns() >= deadline) return false;
+        if (i % 64 == 0) {
+            const int64_t t = now_ns();
+            if (t >= deadline) return false;
+            if (t - start > kPureSpinNs) std::this_thread::yield();
+        }
     }
 }
 
