@@ -22,7 +22,7 @@ struct KernelContext {
     /// (packed weights): the plan then passes an empty tensor there, and the compiled model drops
     /// the original constant when nothing else reads it, so the weights are not held twice.
     void keeps_own_copy(size_t input) const { own_copies.push_back(input); }
-    mutable std::vector<size_t> own_copies;  // filled by keeps_own_copy for the node being built
+    mutable std::vector<size_t> own_copies = {};  // filled by keeps_own_copy for the node being built
 };
 
 /// The thread pool a CPU kernel runs on.
