@@ -1,5 +1,6 @@
 // kiln benchmark: measures inference latency and throughput of a model on random inputs, in the
 // spirit of OpenVINO's benchmark_app (same single-dash flag names, so its users' commands work).
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include <iostream>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <map>
 #include <optional>
 #include <random>
 #include <set>
@@ -36,14 +38,16 @@ Measures inference latency and throughput on deterministic random inputs.
   -d DEVICE             CPU or AUTO                                           [CPU]
   -hint HINT            latency | throughput | none (PERFORMANCE_HINT)        [throughput]
   -api API              sync | async                                          [async]
-  -nstreams N           NUM_STREAMS; also the number of concurrent requests with -api async
+  -nireq N              requests in flight with -api async   [OPTIMAL_NUMBER_OF_INFER_REQUESTS]
+  -nstreams N           NUM_STREAMS
   -nthreads N           INFERENCE_NUM_THREADS
   -infer_precision P    f32 | bf16 (INFERENCE_PRECISION_HINT)
   -niter N              number of iterations (all requests together)
   -t SECONDS            run time; 10 s when neither -niter nor -t is given
   -b N                  batch: the first dimension of every input
   -shape SHAPES         input shapes, e.g. "x[1,3,224,224],mask[1,128]" or "[1,3,224,224]"
-  -pc                   print per-operation performance counters
+  -pc                   per-operation performance counters (PERF_COUNT=YES)
+  -cache_dir DIR        CACHE_DIR: compile from the file through the model cache in DIR
   --report FILE         write the results as JSON
   -h, --help            print this help
 With both -niter and -t, the run stops at whichever limit comes first.
@@ -51,8 +55,9 @@ With both -niter and -t, the run stops at whichever limit comes first.
 
 struct BenchOptions {
     std::string model, device = "CPU", hint = "throughput", api = "async", precision, report;
+    std::string cache_dir;
     std::string shapes;
-    std::optional<int64_t> nstreams, nthreads, niter, batch;
+    std::optional<int64_t> nstreams, nthreads, niter, batch, nireq;
     std::optional<double> seconds;
     bool perf_counts = false, help = false;
 };
@@ -102,7 +107,7 @@ BenchOptions parse_args(const std::vector<std::string>& args) {
         }
         static const std::set<std::string> kValued = {
             "m",     "d", "hint",  "api",    "nstreams", "nthreads", "infer_precision",
-            "niter", "b", "shape", "report", "t"};
+            "niter", "b", "shape", "report", "t",        "nireq",    "cache_dir"};
         KILN_CHECK(kValued.count(key), "unknown option '", arg, "' (see kiln benchmark --help)");
         if (!has_value) {
             KILN_CHECK(i + 1 < args.size(), flag, " needs a value");
@@ -118,6 +123,8 @@ BenchOptions parse_args(const std::vector<std::string>& args) {
             o.api = lower(value);
         else if (key == "nstreams")
             o.nstreams = parse_int(flag, value, 1);
+        else if (key == "nireq")
+            o.nireq = parse_int(flag, value, 1);
         else if (key == "nthreads")
             o.nthreads = parse_int(flag, value, 0);
         else if (key == "infer_precision")
@@ -130,6 +137,8 @@ BenchOptions parse_args(const std::vector<std::string>& args) {
             o.shapes = value;
         else if (key == "report")
             o.report = value;
+        else if (key == "cache_dir")
+            o.cache_dir = value;
         else if (key == "t") {
             char* end = nullptr;
             const double s = std::strtod(value.c_str(), &end);
@@ -261,12 +270,25 @@ double ms_since(Clock::time_point start) {
     return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-/// Peak resident set size of this process in KiB (VmHWM), or -1 where /proc is unavailable.
-int64_t peak_memory_kib() {
+/// A memory figure of this process in KiB from /proc/self/status ("VmHWM": peak resident set
+/// size, "VmRSS": current), or -1 where /proc is unavailable.
+int64_t memory_kib(const std::string& field = "VmHWM") {
     std::ifstream f("/proc/self/status");
     for (std::string line; std::getline(f, line);)
-        if (line.rfind("VmHWM:", 0) == 0) return std::atoll(line.c_str() + 6);
+        if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
     return -1;
+}
+
+std::string mib(int64_t kib) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
+    return kib >= 0 ? buf : "unknown";
+}
+
+/// Minor page faults of this process so far (fresh pages touched), or -1.
+int64_t minor_page_faults() {
+    rusage u{};
+    return getrusage(RUSAGE_SELF, &u) == 0 ? static_cast<int64_t>(u.ru_minflt) : -1;
 }
 
 /// One request's latencies. Count, sum, min and max are exact; the samples kept for percentiles
@@ -358,60 +380,130 @@ private:
     std::optional<double> seconds_;
 };
 
+/// Per-operation times summed over every measured iteration (-pc).
+class Counters {
+public:
+    void add(const std::vector<ProfilingInfo>& info) {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (rows_.empty())
+            for (const auto& p : info) rows_.push_back({p.node_name, p.node_type, p.exec_type, 0});
+        for (size_t i = 0; i < info.size() && i < rows_.size(); ++i)
+            rows_[i].ns += static_cast<double>(info[i].real_time.count());
+        ++iterations_;
+    }
+
+    struct Row {
+        std::string name, type, exec;
+        double ns = 0;
+    };
+    /// Average per iteration, slowest first.
+    std::vector<Row> by_node() const { return sorted(rows_); }
+    std::vector<Row> by_type() const {
+        std::map<std::string, Row> types;
+        for (const Row& r : rows_) {
+            Row& t = types[r.type];
+            t.type = r.type;
+            t.ns += r.ns;
+            if (t.exec.empty() || t.exec == r.exec)
+                t.exec = r.exec;
+            else
+                t.exec = "mixed";
+        }
+        std::vector<Row> v;
+        for (auto& [type, row] : types) v.push_back(row);
+        return sorted(v);
+    }
+    double total_ms() const { return total_ns() / 1e6; }
+    double total_ns() const {
+        double t = 0;
+        for (const Row& r : rows_) t += r.ns;
+        return t / std::max<int64_t>(iterations_, 1);
+    }
+    int64_t iterations() const { return iterations_; }
+
+private:
+    std::vector<Row> sorted(std::vector<Row> v) const {
+        for (Row& r : v) r.ns /= static_cast<double>(std::max<int64_t>(iterations_, 1));
+        std::stable_sort(v.begin(), v.end(), [](const Row& a, const Row& b) { return a.ns > b.ns; });
+        return v;
+    }
+    std::mutex mutex_;
+    std::vector<Row> rows_;
+    int64_t iterations_ = 0;
+};
+
 struct RunResult {
     LatencySamples latencies;
     double duration_ms = 0;
 };
 
-/// Runs the requests concurrently, one thread each (a single request for -api sync), until the
-/// iteration or time limit; iterations are claimed from a shared counter so -niter is exact.
-RunResult run_requests(std::vector<InferRequest>& requests, const BenchOptions& o) {
-    std::atomic<int64_t> claimed{0}, finished{0};
-    std::atomic<bool> stop{false};
-    std::mutex m;
-    std::condition_variable cv;
-    std::exception_ptr error;
-    std::vector<LatencySamples> latencies(requests.size());
-    size_t running = requests.size();  // guarded by m
-    const auto start = Clock::now();
-    const auto deadline = o.seconds ? start + std::chrono::duration_cast<Clock::duration>(
-                                                  std::chrono::duration<double>(*o.seconds))
-                                    : Clock::time_point::max();
-    const auto worker = [&](size_t r) {
-        try {
-            while (!stop.load()) {
-                if (o.niter && claimed.fetch_add(1) >= *o.niter) break;
-                if (Clock::now() >= deadline) break;
-                const auto t0 = Clock::now();
-                requests[r].infer();
-                latencies[r].add(ms_since(t0));
-                ++finished;
-            }
-        } catch (...) {
-            std::lock_guard<std::mutex> lock(m);
-            if (!error) error = std::current_exception();
-            stop = true;
-        }
-        std::lock_guard<std::mutex> lock(m);
-        --running;
-        cv.notify_all();
-    };
-    std::vector<std::thread> threads;
-    for (size_t r = 0; r < requests.size(); ++r) threads.emplace_back(worker, r);
+Clock::time_point deadline_of(const BenchOptions& o, Clock::time_point start) {
+    return o.seconds ? start + std::chrono::duration_cast<Clock::duration>(
+                                   std::chrono::duration<double>(*o.seconds))
+                     : Clock::time_point::max();
+}
+
+/// -api sync: one request, one inference after the other, on this thread.
+RunResult run_sync(InferRequest& request, const BenchOptions& o, Counters* counters) {
+    RunResult result;
     Progress progress(o.niter, o.seconds);
-    {
-        std::unique_lock<std::mutex> lock(m);
-        while (running > 0) {
-            progress.update(finished.load(), ms_since(start) / 1000);
-            cv.wait_for(lock, std::chrono::milliseconds(200));
+    const auto start = Clock::now();
+    const auto deadline = deadline_of(o, start);
+    auto last_draw = start;
+    while ((!o.niter || result.latencies.count() < *o.niter) && Clock::now() < deadline) {
+        const auto t0 = Clock::now();
+        request.infer();
+        result.latencies.add(ms_since(t0));
+        if (counters) counters->add(request.get_profiling_info());
+        if (Clock::now() - last_draw > std::chrono::milliseconds(200)) {
+            last_draw = Clock::now();
+            progress.update(result.latencies.count(), ms_since(start) / 1000);
         }
     }
-    for (auto& t : threads) t.join();
+    result.duration_ms = ms_since(start);
+    progress.update(result.latencies.count(), result.duration_ms / 1000);
+    progress.finish();
+    return result;
+}
+
+/// -api async: the runtime's AsyncInferQueue keeps every request busy on the streams (as
+/// OpenVINO's benchmark_app does); this thread only starts requests as they come back.
+RunResult run_async(AsyncInferQueue& queue, const BenchOptions& o, Counters* counters) {
+    struct Job {
+        size_t request;
+        Clock::time_point start;
+    };
+    std::vector<LatencySamples> latencies(queue.size());
+    std::atomic<int64_t> finished{0};
+    std::atomic<bool> failed{false};
+    queue.set_callback([&](InferRequest& r, const std::any& userdata, std::exception_ptr error) {
+        if (error) {
+            failed = true;
+            std::rethrow_exception(error);  // wait_all() reports it
+        }
+        const Job& job = std::any_cast<const Job&>(userdata);
+        latencies[job.request].add(ms_since(job.start));  // one request's callbacks never overlap
+        if (counters) counters->add(r.get_profiling_info());
+        ++finished;
+    });
+    Progress progress(o.niter, o.seconds);
+    const auto start = Clock::now();
+    const auto deadline = deadline_of(o, start);
+    auto last_draw = start;
+    for (int64_t started = 0; !failed && (!o.niter || started < *o.niter); ++started) {
+        const size_t id = queue.get_idle_request_id();
+        if (Clock::now() >= deadline) break;
+        queue.start_async(std::vector<Tensor>{}, Job{id, Clock::now()});
+        if (Clock::now() - last_draw > std::chrono::milliseconds(200)) {
+            last_draw = Clock::now();
+            progress.update(finished.load(), ms_since(start) / 1000);
+        }
+    }
+    queue.wait_all();
     RunResult result;
     result.duration_ms = ms_since(start);
     progress.update(finished.load(), result.duration_ms / 1000);
     progress.finish();
-    if (error) std::rethrow_exception(error);
     for (const auto& l : latencies) result.latencies.merge(l);
     return result;
 }
@@ -423,6 +515,35 @@ std::string fixed(double v, int digits = 2) {
 }
 
 std::string fixed3(double v) { return fixed(v, 3); }
+
+/// The slowest operations, then every operation type; times are averages per iteration.
+void print_counters(std::ostream& out, const Counters& c) {
+    constexpr size_t kTop = 20;
+    const double total = c.total_ns();
+    const auto line = [&](const std::string& name, const Counters::Row& r) {
+        char buf[512];
+        std::snprintf(buf, sizeof buf, "  %-40.40s %-24.24s %-10s %10.3f %6.1f%%\n",
+                      name.c_str(), r.type.c_str(), r.exec.c_str(), r.ns / 1e6,
+                      total > 0 ? 100 * r.ns / total : 0.0);
+        out << buf;
+    };
+    const auto header = [&](const char* first) {
+        char buf[256];
+        std::snprintf(buf, sizeof buf, "  %-40s %-24s %-10s %10s %7s\n", first, "type", "kernel",
+                      "time (ms)", "share");
+        out << buf;
+    };
+    const auto by_node = c.by_node();
+    out << "Performance counters (average of " << c.iterations() << " iterations, "
+        << std::min(kTop, by_node.size()) << " slowest of " << by_node.size()
+        << " operations):\n";
+    header("operation");
+    for (size_t i = 0; i < by_node.size() && i < kTop; ++i) line(by_node[i].name, by_node[i]);
+    out << "Performance counters by operation type:\n";
+    header("");
+    for (const auto& r : c.by_type()) line("", r);
+    out << "  Total: " << fixed3(total / 1e6) << " ms\n";
+}
 
 void benchmark(const BenchOptions& o) {
     if (o.help) {
@@ -436,49 +557,74 @@ void benchmark(const BenchOptions& o) {
     }
     Core core;
     auto t0 = Clock::now();
-    const std::shared_ptr<Model> model = core.read_model(o.model);
-    const double read_ms = ms_since(t0);
-    const std::vector<Shape> shapes = resolve_shapes(o, *model);
-
     AnyMap props;
     if (o.hint != "none")
         props["PERFORMANCE_HINT"] = o.hint == "latency" ? "LATENCY" : "THROUGHPUT";
     if (o.nstreams) props["NUM_STREAMS"] = std::to_string(*o.nstreams);
     if (o.nthreads) props["INFERENCE_NUM_THREADS"] = std::to_string(*o.nthreads);
     if (!o.precision.empty()) props["INFERENCE_PRECISION_HINT"] = o.precision;
-    t0 = Clock::now();
-    const CompiledModel compiled = core.compile_model(model, o.device, props);
-    const double compile_ms = ms_since(t0);
+    if (o.perf_counts) props["PERF_COUNT"] = "YES";
+    if (!o.cache_dir.empty()) props["CACHE_DIR"] = o.cache_dir;
 
-    // The runtime has only synchronous requests so far: "async" runs that many requests from
-    // threads of our own, which is what streams will do inside the device.
+    double read_ms = 0, compile_ms = 0;
+    std::vector<Shape> shapes;
+    const CompiledModel compiled = [&] {
+        if (!o.cache_dir.empty()) {
+            // As benchmark_app with -cache_dir: compile from the file, which the cache can skip
+            // reading; "Compile model" then includes reading it on a miss.
+            const CompiledModel c = core.compile_model(o.model, o.device, props);
+            compile_ms = ms_since(t0);
+            shapes = resolve_shapes(o, *c.get_runtime_model());
+            return c;
+        }
+        std::shared_ptr<Model> model = core.read_model(o.model);
+        read_ms = ms_since(t0);
+        shapes = resolve_shapes(o, *model);
+        t0 = Clock::now();
+        const CompiledModel c = core.compile_model(model, o.device, props);
+        compile_ms = ms_since(t0);
+        return c;  // the model goes, as in an application: the compiled model keeps what it needs
+    }();
+
+    // As benchmark_app: -nireq, else as many requests as the device says keep it busy.
     size_t nreq = 1;
-    if (o.api == "async") nreq = o.nstreams ? *o.nstreams : o.hint == "throughput" ? 2 : 1;
-    std::vector<InferRequest> requests;
-    const OutputVector inputs = model->inputs();
+    if (o.api == "async")
+        nreq = o.nireq ? static_cast<size_t>(*o.nireq)
+                       : std::stoul(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"));
+    const OutputVector inputs = compiled.inputs();
+    std::optional<AsyncInferQueue> queue;
+    std::optional<InferRequest> sync_request;
+    if (o.api == "async")
+        queue.emplace(compiled, nreq);
+    else
+        sync_request = compiled.create_infer_request();
+    InferRequest& first = queue ? (*queue)[0] : *sync_request;
     for (size_t r = 0; r < nreq; ++r) {
-        requests.push_back(compiled.create_infer_request());
+        InferRequest& request = queue ? (*queue)[r] : first;
         for (size_t i = 0; i < inputs.size(); ++i)
-            requests.back().set_input_tensor(
-                i, random_tensor(inputs[i].element_type(), shapes[i], 1234 + i));
+            request.set_input_tensor(i, random_tensor(inputs[i].element_type(), shapes[i], 1234 + i));
     }
     t0 = Clock::now();
-    requests[0].infer();
+    first.infer();
     const double first_ms = ms_since(t0);
 
-    const RunResult run = run_requests(requests, o);
+    Counters counters;
+    Counters* pc = o.perf_counts ? &counters : nullptr;
+    const int64_t faults_before = minor_page_faults();
+    const RunResult run = queue ? run_async(*queue, o, pc) : run_sync(first, o, pc);
+    const int64_t faults = minor_page_faults() - faults_before;
     const LatencySamples::Stats lat = run.latencies.stats();
     const int64_t count = run.latencies.count();
     const int64_t batch = o.batch.value_or(1);
     const double fps =
         run.duration_ms > 0 ? static_cast<double>(batch * count) / (run.duration_ms / 1000) : 0;
-    const int64_t peak_kib = peak_memory_kib();
-    const char* pc_note =
-        "per-operation performance counters are not provided by the CPU device yet";
+    const int64_t peak_kib = memory_kib("VmHWM");
+    const int64_t rss_kib = memory_kib("VmRSS");
 
     Json compiled_props = Json::object();
-    for (const char* key :
-         {"PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT"}) {
+    for (const char* key : {"PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS",
+                            "INFERENCE_PRECISION_HINT", "OPTIMAL_NUMBER_OF_INFER_REQUESTS",
+                            "EXECUTION_DEVICES"}) {
         try {
             compiled_props[key] = compiled.get_property(key);
         } catch (const Error&) {
@@ -497,7 +643,11 @@ void benchmark(const BenchOptions& o) {
         out << "  " << inputs[i].any_name() << ": " << to_string(inputs[i].element_type()) << " "
             << to_string(shapes[i]) << "\n";
     out << "Read model: " << fixed(read_ms) << " ms\n"
-        << "Compile model: " << fixed(compile_ms) << " ms\n"
+        << "Compile model: " << fixed(compile_ms) << " ms"
+        << (o.cache_dir.empty() ? ""
+            : compiled.get_property("LOADED_FROM_CACHE") == "YES" ? " (loaded from the cache)"
+                                                                  : " (stored in the cache)")
+        << "\n"
         << "First inference: " << fixed(first_ms) << " ms\n"
         << "Count: " << count << " iterations\n"
         << "Duration: " << fixed(run.duration_ms) << " ms\n"
@@ -509,10 +659,11 @@ void benchmark(const BenchOptions& o) {
         << "  Min: " << fixed3(lat.min) << " ms\n"
         << "  Max: " << fixed3(lat.max) << " ms\n"
         << "Throughput: " << fixed(fps) << " FPS\n"
-        << "Peak memory: "
-        << (peak_kib >= 0 ? fixed(static_cast<double>(peak_kib) / 1024, 1) + " MiB" : "unknown")
-        << "\n";
-    if (o.perf_counts) out << "Performance counters: " << pc_note << "\n";
+        << "Peak memory: " << mib(peak_kib) << "\n"
+        << "Resident memory: " << mib(rss_kib) << " (after the run)\n"
+        << "Page faults: " << fixed(count ? static_cast<double>(faults) / count : 0, 1)
+        << " per iteration\n";
+    if (o.perf_counts) print_counters(out, counters);
     std::cout << out.str() << std::flush;
 
     if (o.report.empty()) return;
@@ -532,6 +683,7 @@ void benchmark(const BenchOptions& o) {
                                {"shape", shapes[i]}});
     j["read_time_ms"] = read_ms;
     j["compile_time_ms"] = compile_ms;
+    if (!o.cache_dir.empty()) j["loaded_from_cache"] = compiled.get_property("LOADED_FROM_CACHE") == "YES";
     j["first_inference_ms"] = first_ms;
     j["count"] = count;
     j["duration_ms"] = run.duration_ms;
@@ -539,9 +691,19 @@ void benchmark(const BenchOptions& o) {
                        {"p99", lat.p99},       {"min", lat.min},         {"max", lat.max}};
     j["throughput_fps"] = fps;
     j["peak_memory_kib"] = peak_kib;
+    j["resident_memory_kib"] = rss_kib;
+    j["page_faults_per_iteration"] = count ? static_cast<double>(faults) / count : 0;
     if (o.perf_counts) {
-        j["performance_counters"] = nullptr;
-        j["performance_counters_note"] = pc_note;
+        const auto rows = [](const std::vector<Counters::Row>& v) {
+            Json a = Json::array();
+            for (const auto& r : v)
+                a.push_back({{"node_name", r.name}, {"node_type", r.type}, {"exec_type", r.exec},
+                             {"time_ms", r.ns / 1e6}});
+            return a;
+        };
+        j["performance_counters"] = rows(counters.by_node());
+        j["performance_counters_by_type"] = rows(counters.by_type());
+        j["performance_counters_total_ms"] = counters.total_ms();
     }
     std::ofstream f(o.report, std::ios::trunc);
     KILN_CHECK(f, "--report: cannot create '", o.report, "'");

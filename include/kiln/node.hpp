@@ -77,6 +77,9 @@ public:
     std::vector<std::shared_ptr<Model>>& bodies() { return bodies_; }
     /// Constant payload (Const nodes only).
     const Tensor& value() const { return value_; }
+    /// Drops the payload of a compiled model's Const node that only device kernels read, from
+    /// their own repacked copy; the output keeps its type and shape, value() becomes empty.
+    void release_value() { value_ = Tensor(); }
     /// Free-form runtime information, kept through IR files.
     std::map<std::string, std::string>& rt_info() { return rt_info_; }
     const std::map<std::string, std::string>& rt_info() const { return rt_info_; }

@@ -1,6 +1,10 @@
 #pragma once
 /// \file The runtime API: Core reads and compiles models, CompiledModel makes InferRequests,
 /// InferRequest runs inference. The names follow OpenVINO's so its users feel at home.
+#include <any>
+#include <chrono>
+#include <exception>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -19,6 +23,17 @@ class CompiledModel;
 class InferRequest;
 }  // namespace cpu
 
+/// The time one operation of the executed graph took in the last inference (PERF_COUNT=YES).
+struct ProfilingInfo {
+    enum class Status { NOT_RUN, OPTIMIZED_OUT, EXECUTED };
+    Status status = Status::NOT_RUN;
+    std::chrono::nanoseconds real_time{0};
+    std::string node_name;
+    std::string node_type;
+    /// Which implementation ran: "optimized" (a CPU device kernel) or "reference".
+    std::string exec_type;
+};
+
 class InferRequest {
 public:
     /// Binds an input by tensor name; the element type must match and the shape must fit the
@@ -30,8 +45,21 @@ public:
     Tensor get_tensor(const std::string& name) const;
     Tensor get_input_tensor(size_t index = 0) const;
     Tensor get_output_tensor(size_t index = 0) const;
-    /// Runs inference synchronously.
+    /// Runs inference synchronously, on the calling thread (kernels use the request's stream's
+    /// threads).
     void infer();
+    /// Starts inference on the request's stream and returns at once. While it runs, the request
+    /// may only be waited for; its callback may read outputs, set inputs and start it again.
+    void start_async();
+    /// Waits for the inference started last and its callback; rethrows its error.
+    void wait();
+    /// Waits at most `timeout`; true when the inference has ended (its error is rethrown).
+    bool wait_for(std::chrono::milliseconds timeout);
+    /// Called on the stream's thread when an asynchronous inference ends, with its error or
+    /// null. It must not wait for its own request.
+    void set_callback(std::function<void(std::exception_ptr)> callback);
+    /// Per-operation times of the last inference; needs PERF_COUNT=YES at compile time.
+    std::vector<ProfilingInfo> get_profiling_info() const;
     /// Forgets the values of state variables (stateful models).
     void reset_state();
 
@@ -47,7 +75,9 @@ public:
     Output input(const std::string& name) const;
     Output output(const std::string& name) const;
     InferRequest create_infer_request() const;
-    /// A property of the compiled model (the hints and settings it runs with).
+    /// A property of the compiled model, resolved: PERFORMANCE_HINT, NUM_STREAMS,
+    /// INFERENCE_NUM_THREADS, INFERENCE_PRECISION_HINT, OPTIMAL_NUMBER_OF_INFER_REQUESTS,
+    /// CACHE_DIR, PERF_COUNT, EXECUTION_DEVICES (the device AUTO picked), LOADED_FROM_CACHE.
     std::string get_property(const std::string& name) const;
     /// The graph the device executes.
     std::shared_ptr<const Model> get_runtime_model() const;
@@ -55,6 +85,46 @@ public:
 private:
     friend class Core;
     std::shared_ptr<cpu::CompiledModel> impl_;
+    std::string device_;
+    bool loaded_from_cache_ = false;
+};
+
+/// A pool of infer requests fed from one thread (OpenVINO's AsyncInferQueue): start_async()
+/// takes an idle request (waiting for one when all are busy), sets its inputs and starts it; the
+/// callback sees each finished request with the userdata given to start_async.
+class AsyncInferQueue {
+public:
+    /// error: null, or the failure of this inference. Runs on a stream thread; it must not wait
+    /// for the queue.
+    using Callback =
+        std::function<void(InferRequest& request, const std::any& userdata, std::exception_ptr error)>;
+
+    /// `jobs` requests; 0 takes the model's OPTIMAL_NUMBER_OF_INFER_REQUESTS.
+    explicit AsyncInferQueue(const CompiledModel& model, size_t jobs = 0);
+    /// Waits for every request.
+    ~AsyncInferQueue();
+    AsyncInferQueue(const AsyncInferQueue&) = delete;
+    AsyncInferQueue& operator=(const AsyncInferQueue&) = delete;
+
+    size_t size() const;
+    InferRequest& operator[](size_t i);
+    void set_callback(Callback callback);
+    /// Inputs in model order (an empty vector keeps the request's current inputs).
+    void start_async(const std::vector<Tensor>& inputs = {}, std::any userdata = {});
+    void start_async(const std::map<std::string, Tensor>& inputs, std::any userdata = {});
+    /// True when a request is idle, so start_async will not wait.
+    bool is_ready() const;
+    /// Waits until a request is idle and returns its index.
+    size_t get_idle_request_id();
+    /// Waits for every request. Rethrows the first failure that had no callback to go to, or
+    /// the first exception a callback threw.
+    void wait_all();
+
+private:
+    struct State;
+    size_t take_idle();
+    void launch(size_t id, std::any userdata);
+    std::shared_ptr<State> state_;
 };
 
 class Core {
@@ -65,6 +135,9 @@ public:
     CompiledModel compile_model(const std::shared_ptr<const Model>& model,
                                 const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
+    /// With CACHE_DIR set, the compiled graph is cached there, keyed by the file's bytes, the
+    /// properties, the Kiln version and the ISA; a later compile of the same file loads it
+    /// instead of reading and transforming the model again (see docs/ARCHITECTURE.md).
     CompiledModel compile_model(const std::string& path, const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
     std::vector<std::string> get_available_devices() const;

@@ -1,14 +1,19 @@
 #include "kiln/tensor.hpp"
 
+#include <sys/mman.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 #include "core/dispatch.hpp"
+#include "core/tensor_allocator.hpp"
 
 namespace kiln {
 namespace {
+
+thread_local TensorAllocator* t_allocator = nullptr;
 
 std::shared_ptr<void> allocate(ElementType type, size_t n) {
     if (type == ElementType::string) {
@@ -18,13 +23,38 @@ std::shared_ptr<void> allocate(ElementType type, size_t n) {
     size_t bytes = byte_size(type, n);
     size_t rounded = (bytes + Tensor::kAlignment - 1) / Tensor::kAlignment * Tensor::kAlignment;
     if (rounded == 0) rounded = Tensor::kAlignment;
-    void* p = std::aligned_alloc(Tensor::kAlignment, rounded);
+    if (t_allocator) {
+        std::shared_ptr<void> pooled = t_allocator->allocate(rounded);
+        KILN_CHECK(pooled, "out of memory allocating ", bytes, " bytes");
+        std::memset(pooled.get(), 0, rounded);
+        return pooled;
+    }
+    void* p = allocate_tensor_memory(rounded);
     KILN_CHECK(p, "out of memory allocating ", bytes, " bytes");
-    std::memset(p, 0, rounded);
-    return std::shared_ptr<void>(p, [](void* q) { std::free(q); });
+    if (rounded < kTensorMapBytes) std::memset(p, 0, rounded);  // fresh mappings are zero
+    return std::shared_ptr<void>(p, [rounded](void* q) { free_tensor_memory(q, rounded); });
 }
 
 }  // namespace
+
+void* allocate_tensor_memory(size_t bytes) {
+    if (bytes < kTensorMapBytes) return std::aligned_alloc(Tensor::kAlignment, bytes);
+    void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? nullptr : p;
+}
+
+void free_tensor_memory(void* p, size_t bytes) {
+    if (bytes < kTensorMapBytes)
+        std::free(p);
+    else if (p)
+        ::munmap(p, bytes);
+}
+
+AllocatorScope::AllocatorScope(TensorAllocator* allocator) : previous_(t_allocator) {
+    t_allocator = allocator;
+}
+
+AllocatorScope::~AllocatorScope() { t_allocator = previous_; }
 
 Tensor::Tensor(ElementType type, Shape shape) : type_(type), shape_(std::move(shape)) {
     KILN_CHECK(type != ElementType::undefined && type != ElementType::dynamic,

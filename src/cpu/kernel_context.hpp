@@ -4,15 +4,25 @@
 // Kernels run on the threads of the request's stream, which they get at run time from
 // ExecContext::threads (see threads_of()), never from compile time: one compiled kernel serves
 // every stream.
+#include <vector>
+
 #include "core/op_def.hpp"
 #include "cpu/thread_pool.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::cpu {
 
+/// Kernel factories run concurrently for different nodes (compile_model packs weights on every
+/// thread): a factory may read its node and the graph, and must not write shared state.
 struct KernelContext {
     /// INFERENCE_PRECISION_HINT is bf16: kernels may compute in bf16 with f32 accumulation.
     bool bf16 = false;
+
+    /// Called by a factory whose kernel reads constant input `input` only from a copy of its own
+    /// (packed weights): the plan then passes an empty tensor there, and the compiled model drops
+    /// the original constant when nothing else reads it, so the weights are not held twice.
+    void keeps_own_copy(size_t input) const { own_copies.push_back(input); }
+    mutable std::vector<size_t> own_copies = {};  // filled by keeps_own_copy for the node being built
 };
 
 /// The thread pool a CPU kernel runs on.

@@ -1,7 +1,9 @@
 #pragma once
 // The CPU device's thread pool: one parallel_for that splits an index range over the pool's
-// workers and the calling thread. Kernels describe their work by an estimated cost per item so
+// workers and the calling thread. Chunks are claimed with an atomic counter; idle workers spin
+// briefly (spin_us()) before sleeping, so the next call of a graph usually finds them awake. Kernels describe their work by an estimated cost per item so
 // that small ranges run inline, where waking threads would cost more than the work itself.
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -21,7 +23,8 @@ public:
 
     /// `threads` counts the calling thread: ThreadPool(4) starts 3 workers, and ThreadPool(0) or
     /// ThreadPool(1) starts none, so every parallel_for runs inline.
-    explicit ThreadPool(int threads);
+    /// `spin_us` < 0 takes spin_us().
+    explicit ThreadPool(int threads, int64_t spin_us = -1);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
     ThreadPool& operator=(const ThreadPool&) = delete;
@@ -39,27 +42,46 @@ public:
     /// The number of hardware threads (at least 1).
     static int hardware_threads();
 
+    /// How long idle threads spin before sleeping, in microseconds: KILN_POOL_SPIN_US, else
+    /// kDefaultSpinUs. Spinning lets back-to-back parallel_for calls skip the futex wake-up.
+    static int64_t spin_us();
+    static constexpr int64_t kDefaultSpinUs = 100;
+
 private:
     struct Job {
         const RangeFn* fn = nullptr;
         int64_t begin = 0, end = 0, chunk = 1, chunks = 0;
-        int64_t next = 0;          // next chunk to hand out (guarded by the pool's mutex)
-        int64_t done = 0;          // chunks finished or skipped
+        std::atomic<int64_t> next{0};  // next chunk to hand out
+        std::atomic<int64_t> done{0};  // chunks finished or skipped
+        std::atomic<bool> failed{false};
+        std::mutex error_mutex;
         std::exception_ptr error;  // the first failure
     };
 
     void worker_loop();
-    /// Runs chunks of the current job until none is left; `lock` is held on entry and exit.
-    void run_chunks(std::unique_lock<std::mutex>& lock);
+    /// Runs chunks of `job` until none is left.
+    void run_chunks(Job& job);
+    /// Spins up to spin_ns_ for `ready`; true if it became true.
+    template <class Pred>
+    bool spin_until(Pred ready) const;
 
+    // Workers wake on a new epoch_ and join the job in job_; a worker counts itself in in_job_
+    // before it reads job_, and the caller waits for in_job_ to drain after clearing job_, so no
+    // worker touches a Job that has left the caller's stack. The sleepers_ / caller_sleeping_
+    // flags tell the other side whether it must take sleep_mutex_ to notify (rarely, with
+    // spinning).
     std::vector<std::thread> workers_;
     std::mutex caller_mutex_;  // held by the one parallel_for using the workers
-    std::mutex mutex_;
-    std::condition_variable work_cv_;  // workers wait for a job or for shutdown
-    std::condition_variable done_cv_;  // the caller waits for the job to finish
-    Job* job_ = nullptr;
-    int busy_workers_ = 0;  // workers inside run_chunks for job_
-    bool stop_ = false;
+    std::atomic<Job*> job_{nullptr};
+    std::atomic<uint64_t> epoch_{0};
+    std::atomic<int> in_job_{0};
+    std::atomic<int> sleepers_{0};
+    std::atomic<bool> caller_sleeping_{false};
+    std::atomic<bool> stop_{false};
+    std::mutex sleep_mutex_;
+    std::condition_variable wake_cv_;  // workers sleep here between jobs
+    std::condition_variable done_cv_;  // the caller sleeps here for the last chunk
+    int64_t spin_ns_ = 0;
 };
 
 }  // namespace kiln::cpu

@@ -4,6 +4,7 @@
 #include "kiln/ir.hpp"
 #include "kiln/onnx.hpp"
 #include "kiln/runtime.hpp"
+#include "runtime/model_cache.hpp"
 #include "transforms/pass_manager.hpp"
 
 namespace kiln {
@@ -16,16 +17,18 @@ std::string lower_extension(const std::string& path) {
     return ext;
 }
 
-std::shared_ptr<cpu::CompiledModel> compile_for(const std::shared_ptr<const Model>& model,
-                                                const std::string& device,
-                                                const AnyMap& properties) {
-    KILN_CHECK(model, "compile_model: null model");
+void check_device(const std::string& device) {
     KILN_CHECK(device == "CPU" || device == "AUTO", "unknown device '", device,
                "'; available devices: CPU, AUTO");
+}
+
+/// The graph the CPU device runs: a clone of `model` after the common and CPU passes.
+std::shared_ptr<Model> runtime_graph(const std::shared_ptr<const Model>& model) {
+    KILN_CHECK(model, "compile_model: null model");
     auto runtime_model = model->clone();
     run_common_passes(*runtime_model);
     run_cpu_passes(*runtime_model);
-    return std::make_shared<cpu::CompiledModel>(runtime_model, properties);
+    return runtime_model;
 }
 
 }  // namespace
@@ -42,14 +45,32 @@ std::shared_ptr<Model> Core::read_model(const std::string& path,
 
 CompiledModel Core::compile_model(const std::shared_ptr<const Model>& model,
                                   const std::string& device, const AnyMap& properties) const {
+    check_device(device);
     CompiledModel cm;
-    cm.impl_ = compile_for(model, device, properties);
+    cm.impl_ = std::make_shared<cpu::CompiledModel>(runtime_graph(model), properties,
+                                                    /*owns_model=*/true);
+    cm.device_ = "CPU";  // what AUTO picks: the only device
     return cm;
 }
 
 CompiledModel Core::compile_model(const std::string& path, const std::string& device,
                                   const AnyMap& properties) const {
-    return compile_model(read_model(path), device, properties);
+    auto dir = properties.find("CACHE_DIR");
+    if (dir == properties.end() || dir->second.empty())
+        return compile_model(read_model(path), device, properties);
+    check_device(device);
+    KILN_CHECK(std::filesystem::exists(path), "model file '", path, "' does not exist");
+    const ModelCache cache(dir->second, path, properties);
+    CompiledModel cm;
+    cm.device_ = "CPU";
+    std::shared_ptr<Model> graph = cache.load();
+    cm.loaded_from_cache_ = graph != nullptr;
+    if (!graph) {
+        graph = runtime_graph(read_model(path));
+        cache.store(*graph);  // before the compiled model empties the constants it packs
+    }
+    cm.impl_ = std::make_shared<cpu::CompiledModel>(graph, properties, /*owns_model=*/true);
+    return cm;
 }
 
 std::vector<std::string> Core::get_available_devices() const { return {"CPU"}; }
@@ -59,6 +80,8 @@ OutputVector CompiledModel::outputs() const { return impl_->model().outputs(); }
 Output CompiledModel::input(const std::string& name) const { return impl_->model().input(name); }
 Output CompiledModel::output(const std::string& name) const { return impl_->model().output(name); }
 std::string CompiledModel::get_property(const std::string& name) const {
+    if (name == "EXECUTION_DEVICES") return device_;
+    if (name == "LOADED_FROM_CACHE") return loaded_from_cache_ ? "YES" : "NO";
     return impl_->property(name);
 }
 std::shared_ptr<const Model> CompiledModel::get_runtime_model() const { return impl_->model_ptr(); }
@@ -88,6 +111,15 @@ Tensor InferRequest::get_tensor(const std::string& name) const {
 Tensor InferRequest::get_input_tensor(size_t index) const { return impl_->input(index); }
 Tensor InferRequest::get_output_tensor(size_t index) const { return impl_->output(index); }
 void InferRequest::infer() { impl_->infer(); }
+void InferRequest::start_async() { impl_->start_async(); }
+void InferRequest::wait() { impl_->wait(); }
+bool InferRequest::wait_for(std::chrono::milliseconds timeout) { return impl_->wait_for(timeout); }
+void InferRequest::set_callback(std::function<void(std::exception_ptr)> callback) {
+    impl_->set_callback(std::move(callback));
+}
+std::vector<ProfilingInfo> InferRequest::get_profiling_info() const {
+    return impl_->profiling_info();
+}
 void InferRequest::reset_state() { impl_->reset_state(); }
 
 }  // namespace kiln

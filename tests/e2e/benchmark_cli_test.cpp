@@ -2,6 +2,7 @@
 // one-line errors for bad flags.
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <set>
 
 #include "cli_support.hpp"
 #include "kiln/ir.hpp"
@@ -60,7 +61,10 @@ TEST_F(BenchmarkCli, AsyncOnConvWithReport) {
                              quote(report.string()));
     expect_figures(r, 20);
     EXPECT_NE(r.out.find("requests: 3"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("Performance counters: "), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Performance counters (average of 20 iterations"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("Performance counters by operation type:"), std::string::npos);
+    EXPECT_TRUE(std::regex_search(r.out, std::regex("Convolution +optimized"))) << r.out;
 
     const auto j = nlohmann::json::parse(read_text(report));
     EXPECT_EQ(j["count"], 20);
@@ -78,11 +82,46 @@ TEST_F(BenchmarkCli, AsyncOnConvWithReport) {
     for (const char* key : {"median", "average", "p90", "p99", "min", "max"})
         EXPECT_GE(lat[key].get<double>(), 0) << key;
     EXPECT_LE(lat["min"].get<double>(), lat["max"].get<double>());
-    EXPECT_TRUE(j["performance_counters"].is_null());
-    EXPECT_TRUE(j.contains("performance_counters_note"));
+    EXPECT_EQ(j["compiled_properties"]["OPTIMAL_NUMBER_OF_INFER_REQUESTS"], "3");
+    ASSERT_TRUE(j["performance_counters"].is_array());
+    std::set<std::string> types;
+    for (const auto& row : j["performance_counters"]) {
+        types.insert(row["node_type"].get<std::string>());
+        EXPECT_GE(row["time_ms"].get<double>(), 0);
+    }
+    EXPECT_TRUE(types.count("Convolution")) << j["performance_counters"].dump();
+    EXPECT_GT(j["performance_counters_by_type"].size(), 0u);
+    EXPECT_GE(j["performance_counters_total_ms"].get<double>(), 0);
     // FPS = batch * count / duration.
     EXPECT_NEAR(j["throughput_fps"].get<double>(), 20.0 / (j["duration_ms"].get<double>() / 1000),
                 1e-6 * j["throughput_fps"].get<double>());
+}
+
+TEST_F(BenchmarkCli, AsyncTakesTheOptimalRequestCountOrNireq) {
+    // THROUGHPUT with 2 threads: 2 single-threaded streams, so 2 requests.
+    CliResult r = kiln("benchmark -m " + quote(kConv) + " -niter 9 -hint throughput -nthreads 2");
+    expect_figures(r, 9);
+    EXPECT_NE(r.out.find("requests: 2"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("NUM_STREAMS=2"), std::string::npos) << r.out;
+    r = kiln("benchmark -m " + quote(kConv) + " -niter 7 -nireq 5 -hint latency");
+    expect_figures(r, 7);
+    EXPECT_NE(r.out.find("requests: 5"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("NUM_STREAMS=1"), std::string::npos) << r.out;
+    r = kiln("benchmark -m " + quote(kConv) + " -niter 3 -d AUTO -api sync -pc");
+    expect_figures(r, 3);
+    EXPECT_NE(r.out.find("EXECUTION_DEVICES=CPU"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("Performance counters (average of 3 iterations"), std::string::npos);
+}
+
+TEST_F(BenchmarkCli, CacheDirLoadsTheSecondCompile) {
+    const std::string cmd = "benchmark -m " + quote(kConv) + " -niter 3 -api sync -cache_dir " +
+                            quote((dir_ / "cache").string());
+    CliResult r = kiln(cmd);
+    expect_figures(r, 3);
+    EXPECT_NE(r.out.find("(stored in the cache)"), std::string::npos) << r.out;
+    r = kiln(cmd);
+    expect_figures(r, 3);
+    EXPECT_NE(r.out.find("(loaded from the cache)"), std::string::npos) << r.out;
 }
 
 TEST_F(BenchmarkCli, TimeLimitAndDoubleDashFlags) {
@@ -141,6 +180,7 @@ TEST_F(BenchmarkCli, BadFlagsGiveOneLineErrors) {
     const std::string m = " -m " + quote(kRelu) + " -niter 2 ";
     expect_clean_error(kiln("benchmark" + m + "-shape 'nosuch[1,2]'"), "nosuch");
     expect_clean_error(kiln("benchmark" + m + "-api bogus"), "-api");
+    expect_clean_error(kiln("benchmark" + m + "-nireq 0"), "-nireq");
     expect_clean_error(kiln("benchmark" + m + "-hint fast"), "-hint");
     expect_clean_error(kiln("benchmark" + m + "-infer_precision f8"), "-infer_precision");
     expect_clean_error(kiln("benchmark" + m + "-shape 'x[3,4'"), "-shape");

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <thread>
@@ -166,9 +168,47 @@ TEST(ThreadPool, ManyTinyCallsStress) {
     EXPECT_EQ(sum.load(), total);
 }
 
+// Workers that sleep at once (spin 0), spin past every gap (spin 1 s), or sometimes sleep and
+// sometimes spin (gaps around the spin time), with several callers and failing chunks mixed in:
+// every call must cover its range exactly once and report its own failure only.
+TEST(ThreadPool, WakeUpPathsStress) {
+    for (int64_t spin_us : {0, 50, 1000000}) {
+        ThreadPool pool(3, spin_us);
+        std::atomic<int> failures{0};
+        std::vector<std::thread> callers;
+        for (int t = 0; t < 3; ++t) {
+            callers.emplace_back([&, t] {
+                std::mt19937 rng(static_cast<uint32_t>(t * 7919 + spin_us));
+                for (int rep = 0; rep < 300; ++rep) {
+                    const int64_t n = static_cast<int64_t>(rng() % 200);
+                    const bool fail = rng() % 10 == 0;
+                    std::vector<std::atomic<int>> hits(static_cast<size_t>(n));
+                    try {
+                        pool.parallel_for(0, n, kExpensive, [&](int64_t lo, int64_t hi) {
+                            for (int64_t i = lo; i < hi; ++i) {
+                                if (fail && i == n / 2) throw std::runtime_error("planned");
+                                hits[static_cast<size_t>(i)]++;
+                            }
+                        });
+                        if (fail && n > 0) ++failures;  // the planned failure got lost
+                        for (auto& h : hits)
+                            if (h.load() != 1) ++failures;
+                    } catch (const std::runtime_error&) {
+                        if (!fail) ++failures;
+                    }
+                    if (rng() % 4 == 0)
+                        std::this_thread::sleep_for(std::chrono::microseconds(rng() % 120));
+                }
+            });
+        }
+        for (auto& c : callers) c.join();
+        EXPECT_EQ(failures.load(), 0) << "spin " << spin_us << " us";
+    }
+}
+
 TEST(ThreadPool, CreateAndDestroyRepeatedly) {
     for (int rep = 0; rep < 50; ++rep) {
-        ThreadPool pool(rep % 5);
+        ThreadPool pool(rep % 5, rep % 3 == 0 ? 0 : -1);
         if (rep % 2) expect_each_index_once(pool, 0, 17, kExpensive);
     }
     EXPECT_GE(ThreadPool::hardware_threads(), 1);

@@ -63,6 +63,7 @@ KernelFn make_conv2d_f32_kernel(const Node& node, const KernelContext& kc) {
         return {};  // the reference kernel reports bad attributes at run time
     }
     const Node* n = &node;  // the compiled model owns the node and outlives the plan
+    kc.keeps_own_copy(1);
 
     return [=](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
         ThreadPool& threads = threads_of(ctx);

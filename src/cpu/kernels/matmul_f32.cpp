@@ -22,6 +22,7 @@ KernelFn make_matmul_f32_kernel(const Node& node, const KernelContext& kc) {
     auto packed = std::make_shared<const gemm::PackedB>(
         gemm::pack_b(w->data<float>(), k, n, w->shape()[1], trans_b, gemm::packing_isa(kc.bf16)));
     const std::string context = node.context();
+    kc.keeps_own_copy(1);
 
     return [packed, k, n, context](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
         const Tensor& a = in[0];
