@@ -1,5 +1,6 @@
 #include "cpu/kernel_selector.hpp"
 
+#include "cpu/kernels/conv/fused_conv_kernel.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 
@@ -8,6 +9,8 @@ namespace kiln::cpu {
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
+    if (node.type() == "FusedConvolution" || node.type() == "GroupConvolution")
+        return make_fused_conv_kernel(node, kc);
     return {};
 }
 

@@ -1,0 +1,125 @@
+#include "cpu/kernels/conv/conv_gemm.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "cpu/kernels/conv/conv_epilogue.hpp"
+
+namespace kiln::cpu::conv {
+
+namespace {
+
+// Scratch that keeps its pages between calls (a fresh large allocation page-faults on every
+// inference); one per calling thread, so concurrent streams never share it. Uninitialized: every
+// element is written before it is read.
+float* scratch(int slot, int64_t n) {
+    thread_local std::vector<float> buffers[2];
+    std::vector<float>& b = buffers[slot];
+    if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
+    return b.data();
+}
+
+// Rows [c0, c1) of the unfolding: col[(c*kh + i)*kw + j][oy*ow + ox] =
+// x[c, oy*sy - pt + i*dy, ox*sx - pl + j*dx] (0 outside).
+void im2col(const float* x, const ConvSpec& s, const Geometry& g, int64_t c0, int64_t c1,
+            float* col) {
+    const int64_t m = g.oh * g.ow;
+    for (int64_t c = c0; c < c1; ++c) {
+        const float* xc = x + c * g.h * g.w;
+        for (int64_t i = 0; i < s.kh; ++i) {
+            for (int64_t j = 0; j < s.kw; ++j) {
+                float* row = col + ((c * s.kh + i) * s.kw + j) * m;
+                // Output columns whose input column lies inside the image: [ox0, ox1).
+                const int64_t off = j * g.dx - g.pl;
+                int64_t ox0 = off >= 0 ? 0 : (-off + g.sx - 1) / g.sx;
+                int64_t ox1 = g.w - off <= 0 ? 0 : (g.w - off + g.sx - 1) / g.sx;
+                ox0 = std::min(ox0, g.ow);
+                ox1 = std::clamp(ox1, ox0, g.ow);
+                for (int64_t oy = 0; oy < g.oh; ++oy) {
+                    const int64_t iy = oy * g.sy - g.pt + i * g.dy;
+                    float* dst = row + oy * g.ow;
+                    if (iy < 0 || iy >= g.h) {
+                        std::fill(dst, dst + g.ow, 0.f);
+                        continue;
+                    }
+                    const float* src = xc + iy * g.w;
+                    std::fill(dst, dst + ox0, 0.f);
+                    if (g.sx == 1) {
+                        std::copy(src + ox0 + off, src + ox1 + off, dst + ox0);
+                    } else {
+                        for (int64_t ox = ox0; ox < ox1; ++ox) dst[ox] = src[ox * g.sx + off];
+                    }
+                    std::fill(dst + ox1, dst + g.ow, 0.f);
+                }
+            }
+        }
+    }
+}
+
+struct Tiling {
+    int64_t mb, nb, m_blocks, n_blocks;
+};
+
+// Row blocks over all output channels first: each block of the input is then packed once. The
+// block's transposed copy must stay in L2 for the epilogue; columns split only when there are
+// too few rows to keep every thread busy.
+Tiling choose_tiling(int64_t m, int64_t n, int64_t nr, int64_t mr, int threads) {
+    constexpr int64_t kBlockFloats = 48 * 1024;
+    Tiling t;
+    t.nb = (n + nr - 1) / nr * nr;
+    t.mb = std::clamp<int64_t>(kBlockFloats / t.nb / mr * mr, 2 * mr, 16 * mr);
+    auto count = [&] {
+        t.m_blocks = (m + t.mb - 1) / t.mb;
+        t.n_blocks = (n + t.nb - 1) / t.nb;
+        return t.m_blocks * t.n_blocks;
+    };
+    const int64_t want = 4 * static_cast<int64_t>(threads);
+    while (count() < want && t.mb > 2 * mr) t.mb = std::max(2 * mr, t.mb / 2 / mr * mr);
+    while (count() < want && t.nb > 2 * nr) t.nb = (t.nb / 2 + nr - 1) / nr * nr;
+    return t;
+}
+
+}  // namespace
+
+void run_gemm_conv(const ConvSpec& spec, const Geometry& g, const gemm::PackedB& filters,
+                   const Tensor& x, const Tensor* res, Tensor& y, ThreadPool& pool) {
+    const int64_t batch = x.shape()[0], m = g.oh * g.ow, n = spec.cout, k = filters.k();
+    const bool in_place = spec.kh == 1 && spec.kw == 1 && g.sy == 1 && g.sx == 1 && g.pt == 0 &&
+                          g.pl == 0 && g.oh == g.h && g.ow == g.w;
+    float* col = in_place ? nullptr : scratch(0, k * m);
+    float* yt = scratch(1, m * n);
+    const Tiling t =
+        choose_tiling(m, n, filters.nr(), gemm::tile_m(filters.isa()), pool.concurrency());
+    for (int64_t b = 0; b < batch; ++b) {
+        const float* xb = x.data<float>() + b * spec.cin * g.h * g.w;
+        if (!in_place) {
+            pool.parallel_for(0, spec.cin, spec.kh * spec.kw * m,
+                              [&](int64_t c0, int64_t c1) { im2col(xb, spec, g, c0, c1, col); });
+        }
+        const float* a = in_place ? xb : col;
+        float* yb = y.data<float>() + b * n * m;
+        const float* rb = res ? res->data<float>() + b * n * m : nullptr;
+        pool.parallel_for(0, t.m_blocks * t.n_blocks, t.mb * t.nb * k, [&](int64_t lo, int64_t hi) {
+            for (int64_t task = lo; task < hi; ++task) {
+                const int64_t m0 = task / t.n_blocks * t.mb, m1 = std::min(m, m0 + t.mb);
+                const int64_t n0 = task % t.n_blocks * t.nb, n1 = std::min(n, n0 + t.nb);
+                gemm::GemmOptions o;
+                o.trans_a = true;
+                o.m_begin = m0;
+                o.m_end = m1;
+                o.n_begin = n0;
+                o.n_end = n1;
+                gemm::gemm(a, m, filters, yt, n, m, o);
+                for (int64_t c = n0; c < n1; ++c) {
+                    float* dst = yb + c * m + m0;
+                    const float* src = yt + m0 * n + c;
+                    for (int64_t p = 0; p < m1 - m0; ++p) dst[p] = src[p * n];
+                    apply_epilogue(spec.act, spec.bias[c], rb ? rb + c * m + m0 : nullptr, dst,
+                                   m1 - m0);
+                }
+            }
+        });
+    }
+}
+
+}  // namespace kiln::cpu::conv
