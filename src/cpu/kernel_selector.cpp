@@ -3,6 +3,7 @@
 #include "cpu/kernels/conv/fused_conv_kernel.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
+#include "cpu/kernels/pool/pool_f32.hpp"
 
 namespace kiln::cpu {
 
@@ -11,6 +12,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
     if (node.type() == "FusedConvolution" || node.type() == "GroupConvolution")
         return make_fused_conv_kernel(node, kc);
+    if (node.type() == "MaxPool" || node.type() == "AvgPool") return make_pool_f32_kernel(node, kc);
     return {};
 }
 

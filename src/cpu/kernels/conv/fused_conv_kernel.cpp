@@ -4,6 +4,7 @@
 
 #include "cpu/kernels/conv/conv_gemm.hpp"
 #include "cpu/kernels/conv/depthwise_conv.hpp"
+#include "cpu/kernels/conv/nchw_gemm_conv.hpp"
 
 namespace kiln::cpu {
 
@@ -31,6 +32,18 @@ Geometry resolve_geometry(const Node& node, const ConvSpec& spec, int64_t h, int
 namespace {
 
 enum class Path { gemm, depthwise };
+
+// Below this many output positions per image the transposed product wins: the NCHW one would
+// fill its 32-wide position panels poorly.
+constexpr int64_t kMinNchwPositions = 128;
+
+// Output positions per image when the data's spatial extents are static, else -1.
+int64_t static_positions(const Node& node) {
+    const PartialShape& out = node.output_shape(0);
+    if (!out.rank_is_static() || out.size() != 4 || !out[2].is_static() || !out[3].is_static())
+        return -1;
+    return out[2].get_length() * out[3].get_length();
+}
 
 }  // namespace
 
@@ -79,12 +92,19 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
     }
 
     std::shared_ptr<const gemm::PackedB> packed;
+    std::shared_ptr<const conv::PackedFilters> nchw_packed;
     std::shared_ptr<const std::vector<float>> dw_weights;
     if (path == Path::gemm) {
         const int64_t k = spec.cin * spec.kh * spec.kw;
+        const int64_t positions = static_positions(node);
+        const gemm::Isa isa = gemm::packing_isa(kc.bf16);
+        if (positions < 0 || positions >= kMinNchwPositions)
+            nchw_packed = std::make_shared<const conv::PackedFilters>(filters->data<float>(),
+                                                                      spec.cout, k, isa);
         // Filters [O, C*kh*kw] are B^T of Y^T[OH*OW, O] = X^T[OH*OW, K] * W^T[K, O].
-        packed = std::make_shared<const gemm::PackedB>(gemm::pack_b(
-            filters->data<float>(), k, spec.cout, k, /*trans_b=*/true, gemm::packing_isa(kc.bf16)));
+        if (positions < kMinNchwPositions)
+            packed = std::make_shared<const gemm::PackedB>(
+                gemm::pack_b(filters->data<float>(), k, spec.cout, k, /*trans_b=*/true, isa));
     } else {
         dw_weights = std::make_shared<const std::vector<float>>(
             filters->data<float>(), filters->data<float>() + filters->size());
@@ -106,7 +126,10 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
                        n->context(), " residual has shape ", to_string(res->shape()), ", expected ",
                        to_string(y.shape()));
         if (y.size() > 0) {
-            if (path == Path::gemm)
+            if (path == Path::gemm &&
+                (!packed || (nchw_packed && g.oh * g.ow >= kMinNchwPositions)))
+                conv::run_nchw_gemm_conv(s, g, *nchw_packed, x, res, y, threads_of(ctx));
+            else if (path == Path::gemm)
                 conv::run_gemm_conv(s, g, *packed, x, res, y, threads_of(ctx));
             else
                 conv::run_depthwise_conv(s, g, dw_weights->data(), x, res, y, threads_of(ctx));
