@@ -79,7 +79,10 @@ void max_plane(const Plan2d& p, const float* x, float* y, I* idx, int64_t base, 
             }
             // Windows entirely in the padding give -inf, index 0 (the reference's values).
             y[oy * p.ow + ox] = best_at < 0 ? -std::numeric_limits<float>::infinity() : best;
-            idx[oy * p.ow + ox] = static_cast<I>(best_at < 0 ? 0 : (base + best_at) % modulo);
+            // A division per output costs more than the pooling; most indices are below modulo.
+            int64_t flat = best_at < 0 ? 0 : base + best_at;
+            if (flat >= modulo) flat %= modulo;
+            idx[oy * p.ow + ox] = static_cast<I>(flat);
         }
     }
 }
