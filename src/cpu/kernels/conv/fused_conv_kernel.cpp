@@ -5,6 +5,7 @@
 #include "cpu/kernels/conv/conv_gemm.hpp"
 #include "cpu/kernels/conv/depthwise_conv.hpp"
 #include "cpu/kernels/conv/nchw_gemm_conv.hpp"
+#include "cpu/kernels/uninitialized_tensor.hpp"
 
 namespace kiln::cpu {
 
@@ -119,7 +120,7 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
         KILN_CHECK(x.rank() == 4 && xs[1] == s.cin, n->context(), " data has shape ", to_string(xs),
                    ", expected [N,", s.cin, ",H,W]");
         const conv::Geometry g = conv::resolve_geometry(*n, s, xs[2], xs[3]);
-        Tensor y(ElementType::f32, {xs[0], s.cout, g.oh, g.ow});
+        Tensor y = uninitialized_tensor(ElementType::f32, {xs[0], s.cout, g.oh, g.ow});
         const Tensor* res = s.residual ? &in[3] : nullptr;
         if (res)
             KILN_CHECK(res->element_type() == ElementType::f32 && res->shape() == y.shape(),

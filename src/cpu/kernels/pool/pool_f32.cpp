@@ -4,6 +4,7 @@
 #include <limits>
 #include <vector>
 
+#include "cpu/kernels/uninitialized_tensor.hpp"
 #include "ops/nn/nn_utils.hpp"
 
 namespace kiln::cpu {
@@ -153,8 +154,8 @@ KernelFn make_pool_f32_kernel(const Node& node, const KernelContext& /*kc*/) {
         int64_t modulo = 1;
         for (int64_t i = axis; i < 4; ++i) modulo *= xs[i];
         if (modulo == 0) modulo = 1;
-        Tensor y(ElementType::f32, ys);
-        Tensor idx = max ? Tensor(index_type, ys) : Tensor();
+        Tensor y = uninitialized_tensor(ElementType::f32, ys);
+        Tensor idx = max ? uninitialized_tensor(index_type, ys) : Tensor();
         const int64_t cost = std::max<int64_t>(out_plane * proto.kernel[0] * proto.kernel[1], 1);
         threads_of(ctx).parallel_for(
             0, out_plane > 0 ? planes : 0, cost, [&](int64_t lo, int64_t hi) {
