@@ -72,6 +72,14 @@ TEST(CpuPoolKernel, MaxPoolValuesAndIndices) {
     Attributes s = pool_attrs({3, 3}, {2, 2}, {0, 0}, {0, 0}, "floor", "same_upper");
     s.set("dilations", Ints{1, 1});
     check("MaxPool", {1, 3, 8, 7}, s);
+    // Rows wider than a vector, both strides, with tails.
+    Attributes w1 = pool_attrs({3, 3}, {1, 1}, {1, 1}, {1, 1}, "floor");
+    w1.set("dilations", Ints{1, 1});
+    check("MaxPool", {1, 3, 9, 41}, w1);
+    Attributes w2 = pool_attrs({3, 3}, {2, 2}, {1, 1}, {1, 1}, "floor");
+    w2.set("dilations", Ints{1, 1});
+    check("MaxPool", {1, 2, 7, 77}, w2);
+    check("MaxPool", {1, 64, 112, 112}, w2);
 }
 
 TEST(CpuPoolKernel, AvgPoolWithAndWithoutPads) {

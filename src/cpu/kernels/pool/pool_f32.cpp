@@ -1,9 +1,13 @@
 #include "cpu/kernels/pool/pool_f32.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
+#include <utility>
 #include <vector>
 
+#include "cpu/kernels/gemm/gemm.hpp"
+#include "cpu/kernels/pool/pool_isa.hpp"
 #include "cpu/kernels/uninitialized_tensor.hpp"
 #include "ops/nn/nn_utils.hpp"
 
@@ -59,11 +63,47 @@ Plan2d plan_for(const Node& node, nn::Window win, int64_t h, int64_t w) {
     return p;
 }
 
+// The outputs [lo, hi) of an axis whose windows lie wholly inside the input.
+std::pair<int64_t, int64_t> interior(const AxisRanges& r, int64_t k) {
+    const int64_t n = static_cast<int64_t>(r.lo.size());
+    int64_t lo = 0;
+    while (lo < n && (r.lo[lo] != 0 || r.hi[lo] != k)) ++lo;
+    int64_t hi = lo;
+    while (hi < n && r.lo[hi] == 0 && r.hi[hi] == k) ++hi;
+    return {lo, hi};
+}
+
 template <class I>
-void max_plane(const Plan2d& p, const float* x, float* y, I* idx, int64_t base, int64_t modulo) {
+void max_plane(const Plan2d& p, int64_t kw, bool vector, const float* x, float* y, I* idx,
+               int64_t base, int64_t modulo) {
+    // The AVX-512 rows need unit column dilation; they cover the horizontally interior windows.
+    const bool vec = vector && p.dx == 1 && (p.sx == 1 || p.sx == 2);
+    const auto [vlo, vhi] = vec ? interior(p.xs, kw) : std::pair<int64_t, int64_t>{0, 0};
+    thread_local std::vector<int32_t> at_row;
+    thread_local std::vector<int64_t> rows;
+    if (static_cast<int64_t>(at_row.size()) < p.ow) at_row.resize(static_cast<size_t>(p.ow));
+    auto finish = [&](int64_t o, int64_t best_at) {
+        // A division per output costs more than the pooling; most indices are below modulo.
+        int64_t flat = best_at < 0 ? 0 : base + best_at;
+        if (flat >= modulo) flat %= modulo;
+        idx[o] = static_cast<I>(flat);
+    };
     for (int64_t oy = 0; oy < p.oh; ++oy) {
         const int64_t iy0 = oy * p.sy - p.pt;
+        const bool vec_row = vhi > vlo && p.ys.hi[oy] > p.ys.lo[oy];
+        if (vec_row) {
+            rows.clear();
+            for (int64_t i = p.ys.lo[oy]; i < p.ys.hi[oy]; ++i) rows.push_back(iy0 + i * p.dy);
+            pool::detail::max_row_avx512(x, p.w, rows.data(), static_cast<int64_t>(rows.size()), kw,
+                                         p.sx, vlo * p.sx - p.pl, vhi - vlo, y + oy * p.ow + vlo,
+                                         at_row.data());
+            for (int64_t o = vlo; o < vhi; ++o) finish(oy * p.ow + o, at_row[o - vlo]);
+        }
         for (int64_t ox = 0; ox < p.ow; ++ox) {
+            if (vec_row && ox == vlo) {
+                ox = vhi - 1;
+                continue;
+            }
             const int64_t ix0 = ox * p.sx - p.pl;
             float best = 0.f;
             int64_t best_at = -1;
@@ -80,10 +120,7 @@ void max_plane(const Plan2d& p, const float* x, float* y, I* idx, int64_t base, 
             }
             // Windows entirely in the padding give -inf, index 0 (the reference's values).
             y[oy * p.ow + ox] = best_at < 0 ? -std::numeric_limits<float>::infinity() : best;
-            // A division per output costs more than the pooling; most indices are below modulo.
-            int64_t flat = best_at < 0 ? 0 : base + best_at;
-            if (flat >= modulo) flat %= modulo;
-            idx[oy * p.ow + ox] = static_cast<I>(flat);
+            finish(oy * p.ow + ox, best_at);
         }
     }
 }
@@ -157,6 +194,10 @@ KernelFn make_pool_f32_kernel(const Node& node, const KernelContext& /*kc*/) {
         Tensor y = uninitialized_tensor(ElementType::f32, ys);
         Tensor idx = max ? uninitialized_tensor(index_type, ys) : Tensor();
         const int64_t cost = std::max<int64_t>(out_plane * proto.kernel[0] * proto.kernel[1], 1);
+        const int64_t kw = proto.kernel[1];
+        // Vector rows track offsets in 32-bit lanes.
+        const bool vector =
+            gemm::best_isa() == gemm::Isa::avx512 && in_plane < (int64_t{1} << 31) - 64;
         threads_of(ctx).parallel_for(
             0, out_plane > 0 ? planes : 0, cost, [&](int64_t lo, int64_t hi) {
                 for (int64_t c = lo; c < hi; ++c) {
@@ -165,11 +206,11 @@ KernelFn make_pool_f32_kernel(const Node& node, const KernelContext& /*kc*/) {
                     if (!max)
                         avg_plane(p, exclude_pad, xp, yp);
                     else if (index_type == ElementType::i64)
-                        max_plane(p, xp, yp, idx.data<int64_t>() + c * out_plane, c * in_plane,
-                                  modulo);
+                        max_plane(p, kw, vector, xp, yp, idx.data<int64_t>() + c * out_plane,
+                                  c * in_plane, modulo);
                     else
-                        max_plane(p, xp, yp, idx.data<int32_t>() + c * out_plane, c * in_plane,
-                                  modulo);
+                        max_plane(p, kw, vector, xp, yp, idx.data<int32_t>() + c * out_plane,
+                                  c * in_plane, modulo);
                 }
             });
         out.clear();
