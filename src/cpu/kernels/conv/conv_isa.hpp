@@ -19,3 +19,26 @@ bool depthwise_row_avx512(int k, int s, const float* x, int64_t ldx, const float
                           int64_t ow);
 
 }  // namespace kiln::cpu::conv::detail
+
+namespace kiln::cpu::conv::detail {
+
+/// What the NCHW micro-kernel applies to a finished tile: c = act(c + bias[r] + res[r*ldr + j]).
+struct TileEpilogue {
+    nn::ActivationKind kind = nn::ActivationKind::none;
+    float alpha = 0.f, beta = 0.f;
+    const float* bias = nullptr;  // one per tile row
+    const float* res = nullptr;   // null: no residual
+    int64_t ldr = 0;
+};
+
+/// Rows of the AVX-512 NCHW micro-kernel (the filters' packed panel height).
+constexpr int kNchwRows = 12;
+
+/// C[rows, cols] (+)= A * B over k steps, for 1 <= rows <= 12 and 1 <= cols <= 32: A is a packed
+/// filter panel (k groups of 12 floats), B is read in place, row p at b + p * ldb (cols floats),
+/// C row r at c + r * ldc. With `epi` the tile is finished (bias, residual, activation) before
+/// it is stored. False for an activation with no vector form (sigmoid): nothing is computed.
+bool nchw_tile_avx512(int rows, int cols, int64_t k, const float* a, const float* b, int64_t ldb,
+                      float* c, int64_t ldc, bool accumulate, const TileEpilogue* epi);
+
+}  // namespace kiln::cpu::conv::detail

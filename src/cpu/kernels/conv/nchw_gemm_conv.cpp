@@ -6,6 +6,7 @@
 #include <new>
 
 #include "cpu/kernels/conv/conv_epilogue.hpp"
+#include "cpu/kernels/conv/conv_isa.hpp"
 #include "cpu/kernels/conv/im2col.hpp"
 #include "cpu/kernels/gemm/gemm_kernels.hpp"
 
@@ -88,6 +89,37 @@ void pack_positions(const float* src, int64_t m, int64_t k, int64_t m0, int64_t 
     KILN_THROW("conv: no position packing for panels of ", nr, " floats");
 }
 
+// One block of the product with the AVX-512 tile kernel: output channels [c0, c1) by positions
+// [m0, m0 + cols), the epilogue applied in registers with the last K block.
+void nchw_block_in_place(const ConvSpec& spec, const PackedFilters& filters, const float* src,
+                         int64_t m, int64_t k, int64_t kc_max, int64_t m0, int64_t cols, int64_t c0,
+                         int64_t c1, float* yb, const float* rb) {
+    constexpr int mr = detail::kNchwRows, nr = 32;
+    const bool vector_epi = spec.act.kind != nn::ActivationKind::sigmoid;
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+        const int64_t kc = std::min(kc_max, k - pc);
+        const bool last = pc + kc == k;
+        for (int64_t ir = c0; ir < c1; ir += mr) {
+            const int rows = static_cast<int>(std::min<int64_t>(mr, c1 - ir));
+            const float* ap = filters.panel(ir) + pc * mr;
+            detail::TileEpilogue epi{spec.act.kind,         spec.act.alpha, spec.act.beta,
+                                     spec.bias.data() + ir, nullptr,        m};
+            for (int64_t q = 0; q < cols; q += nr) {
+                const int n = static_cast<int>(std::min<int64_t>(nr, cols - q));
+                epi.res = rb ? rb + ir * m + m0 + q : nullptr;
+                detail::nchw_tile_avx512(rows, n, kc, ap, src + pc * m + m0 + q, m,
+                                         yb + ir * m + m0 + q, m, pc > 0,
+                                         last && vector_epi ? &epi : nullptr);
+            }
+            if (last && !vector_epi)
+                for (int r = 0; r < rows; ++r)
+                    apply_epilogue(spec.act, spec.bias[ir + r],
+                                   rb ? rb + (ir + r) * m + m0 : nullptr, yb + (ir + r) * m + m0,
+                                   cols);
+        }
+    }
+}
+
 }  // namespace
 
 void PackedFilters::Free::operator()(float* p) const { std::free(p); }
@@ -127,6 +159,8 @@ void run_nchw_gemm_conv(const ConvSpec& spec, const Geometry& g, const PackedFil
     const int64_t k_blocks = (k + ks.kc - 1) / ks.kc;
     const int64_t kc_max = (k + k_blocks - 1) / k_blocks;
 
+    // AVX-512 reads the input rows in place; the other ISAs' kernels need packed panels.
+    const bool in_place_b = filters.isa() == gemm::Isa::avx512;
     float* col = in_place ? nullptr : scratch(0, k * m);
     for (int64_t b = 0; b < batch; ++b) {
         const float* xb = x.data<float>() + b * spec.cin * g.h * g.w;
@@ -137,6 +171,16 @@ void run_nchw_gemm_conv(const ConvSpec& spec, const Geometry& g, const PackedFil
         const float* src = in_place ? xb : col;
         float* yb = y.data<float>() + b * cout * m;
         const float* rb = res ? res->data<float>() + b * cout * m : nullptr;
+        if (in_place_b) {
+            pool.parallel_for(0, m_blocks * c_blocks, nb * cb * k, [&](int64_t lo, int64_t hi) {
+                for (int64_t task = lo; task < hi; ++task) {
+                    const int64_t m0 = task / c_blocks * nb, cols = std::min(nb, m - m0);
+                    const int64_t c0 = task % c_blocks * cb, c1 = std::min(cout, c0 + cb);
+                    nchw_block_in_place(spec, filters, src, m, k, kc_max, m0, cols, c0, c1, yb, rb);
+                }
+            });
+            continue;
+        }
         pool.parallel_for(0, m_blocks * c_blocks, nb * cb * k, [&](int64_t lo, int64_t hi) {
             float* bpack = scratch(1, nb * k);
             alignas(64) float tile[gemm::detail::kMaxMr * 64];
