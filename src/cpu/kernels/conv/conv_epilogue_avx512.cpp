@@ -1,8 +1,7 @@
 // AVX-512 epilogue of the fused convolutions.
-// GCC 12 warns inside its own max/min intrinsics (their _mm512_undefined_ps pass-through).
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include "cpu/kernels/conv/conv_activate_avx512.hpp"
 #include "cpu/kernels/conv/conv_isa.hpp"
 
 namespace kiln::cpu::conv::detail {
@@ -10,26 +9,6 @@ namespace kiln::cpu::conv::detail {
 using nn::ActivationKind;
 
 namespace {
-
-template <ActivationKind K>
-inline __m512 activate(__m512 v, __m512 alpha, __m512 beta) {
-    const __m512 zero = _mm512_setzero_ps();
-    if constexpr (K == ActivationKind::relu) {
-        return _mm512_max_ps(zero, v);  // max(a, NaN) returns the NaN, as Relu keeps it
-    } else if constexpr (K == ActivationKind::clamp) {
-        return _mm512_min_ps(beta, _mm512_max_ps(alpha, v));
-    } else if constexpr (K == ActivationKind::hswish || K == ActivationKind::hsigmoid) {
-        const __m512 r = _mm512_min_ps(_mm512_set1_ps(6.f),
-                                       _mm512_max_ps(zero, _mm512_add_ps(v, _mm512_set1_ps(3.f))));
-        const __m512 s = _mm512_mul_ps(r, _mm512_set1_ps(1.f / 6.f));
-        return K == ActivationKind::hswish ? _mm512_mul_ps(v, s) : s;
-    } else if constexpr (K == ActivationKind::hard_sigmoid) {
-        return _mm512_max_ps(zero,
-                             _mm512_min_ps(_mm512_set1_ps(1.f), _mm512_fmadd_ps(alpha, v, beta)));
-    } else {
-        return v;
-    }
-}
 
 template <ActivationKind K>
 void run(float alpha_s, float beta_s, float bias_s, const float* res, float* y, int64_t n) {

@@ -12,16 +12,6 @@ namespace kiln::cpu::conv::detail {
 bool apply_epilogue_avx512(nn::ActivationKind kind, float alpha, float beta, float bias,
                            const float* res, float* y, int64_t n);
 
-/// One output row of a depthwise convolution: y[ox] = sum_ij w[i*k + j] * x[i*ldx + ox*s + j]
-/// for ox < ow, over a zero-padded input readable 16 * s + k floats past each row's last
-/// window. Handles k in {3, 5} and s in {1, 2}; false for anything else.
-bool depthwise_row_avx512(int k, int s, const float* x, int64_t ldx, const float* w, float* y,
-                          int64_t ow);
-
-}  // namespace kiln::cpu::conv::detail
-
-namespace kiln::cpu::conv::detail {
-
 /// What the NCHW micro-kernel applies to a finished tile: c = act(c + bias[r] + res[r*ldr + j]).
 struct TileEpilogue {
     nn::ActivationKind kind = nn::ActivationKind::none;
@@ -38,6 +28,13 @@ constexpr int kNchwRows = 12;
 /// filter panel (k groups of 12 floats), B is read in place, row p at b + p * ldb (cols floats),
 /// C row r at c + r * ldc. With `epi` the tile is finished (bias, residual, activation) before
 /// it is stored. False for an activation with no vector form (sigmoid): nothing is computed.
+/// One output row of a depthwise convolution: y[ox] = sum_ij w[i*k + j] * x[i*ldx + ox*s + j]
+/// for ox < ow, over a zero-padded input readable 16 * s + k floats past each row's last
+/// window, finished by `epi` when given (bias[0], res: the row's residual). Handles k in {3, 5}
+/// and s in {1, 2}, and the vector activations; false for anything else (nothing computed).
+bool depthwise_row_avx512(int k, int s, const float* x, int64_t ldx, const float* w, float* y,
+                          int64_t ow, const TileEpilogue* epi);
+
 bool nchw_tile_avx512(int rows, int cols, int64_t k, const float* a, const float* b, int64_t ldb,
                       float* c, int64_t ldc, bool accumulate, const TileEpilogue* epi);
 

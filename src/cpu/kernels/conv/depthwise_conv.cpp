@@ -55,11 +55,18 @@ void run_depthwise_conv(const ConvSpec& spec, const Geometry& g, const float* we
             for (int64_t oy = 0; oy < g.oh; ++oy) {
                 const float* xr = buf.data() + oy * g.sy * ldx;
                 float* yr = yp + oy * g.ow;
+                const detail::TileEpilogue epi{spec.act.kind,
+                                               spec.act.alpha,
+                                               spec.act.beta,
+                                               &spec.bias[c],
+                                               rp ? rp + oy * g.ow : nullptr,
+                                               0};
                 if (!vector ||
                     !detail::depthwise_row_avx512(static_cast<int>(spec.kh), static_cast<int>(g.sx),
-                                                  xr, ldx, w, yr, g.ow))
+                                                  xr, ldx, w, yr, g.ow, &epi)) {
                     row_scalar(spec, g, xr, ldx, w, yr);
-                apply_epilogue(spec.act, spec.bias[c], rp ? rp + oy * g.ow : nullptr, yr, g.ow);
+                    apply_epilogue(spec.act, spec.bias[c], epi.res, yr, g.ow);
+                }
             }
         }
     });

@@ -1,9 +1,8 @@
 // The AVX-512 micro-kernel of the NCHW convolution product: a 12 x 32 tile in 24 accumulators,
 // filters broadcast from their packed panel, input rows loaded in place (masked past `cols`, so
-// no packing and no partial-tile copies), and the epilogue applied in registers before the store.
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"  // GCC 12, inside max/min intrinsics
 #include <immintrin.h>
 
+#include "cpu/kernels/conv/conv_activate_avx512.hpp"
 #include "cpu/kernels/conv/conv_isa.hpp"
 
 namespace kiln::cpu::conv::detail {
@@ -14,26 +13,6 @@ namespace {
 
 constexpr int kMr = kNchwRows;
 constexpr int64_t kPrefetch = 6;  // k steps ahead
-
-template <ActivationKind K>
-inline __m512 activate(__m512 v, __m512 alpha, __m512 beta) {
-    const __m512 zero = _mm512_setzero_ps();
-    if constexpr (K == ActivationKind::relu) {
-        return _mm512_max_ps(zero, v);
-    } else if constexpr (K == ActivationKind::clamp) {
-        return _mm512_min_ps(beta, _mm512_max_ps(alpha, v));
-    } else if constexpr (K == ActivationKind::hswish || K == ActivationKind::hsigmoid) {
-        const __m512 r = _mm512_min_ps(_mm512_set1_ps(6.f),
-                                       _mm512_max_ps(zero, _mm512_add_ps(v, _mm512_set1_ps(3.f))));
-        const __m512 s = _mm512_mul_ps(r, _mm512_set1_ps(1.f / 6.f));
-        return K == ActivationKind::hswish ? _mm512_mul_ps(v, s) : s;
-    } else if constexpr (K == ActivationKind::hard_sigmoid) {
-        return _mm512_max_ps(zero,
-                             _mm512_min_ps(_mm512_set1_ps(1.f), _mm512_fmadd_ps(alpha, v, beta)));
-    } else {
-        return v;
-    }
-}
 
 template <int Rows, ActivationKind K>
 void tile(int cols, int64_t k, const float* a, const float* b, int64_t ldb, float* c, int64_t ldc,
