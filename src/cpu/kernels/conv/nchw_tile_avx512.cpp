@@ -1,5 +1,6 @@
 // The AVX-512 micro-kernel of the NCHW convolution product: a 12 x 32 tile in 24 accumulators,
 // filters broadcast from their packed panel, input rows loaded in place (masked past `cols`, so
+// no packing and no partial-tile copies), and the epilogue applied in registers before the store.
 #include <immintrin.h>
 
 #include "cpu/kernels/conv/conv_activate_avx512.hpp"
