@@ -144,8 +144,14 @@ void avg_plane(const Plan2d& p, bool exclude_pad, const float* x, float* y) {
             const int64_t ix0 = ox * p.sx - p.pl;
             const int64_t j0 = p.xs.lo[ox], j1 = p.xs.hi[ox];
             float sum = 0.f;
-            for (int64_t i = p.ys.lo[oy]; i < p.ys.hi[oy]; ++i)
-                sum += sum_of(x + (iy0 + i) * p.w + ix0 + j0, j1 - j0);
+            if (ix0 + j0 == 0 && j1 - j0 == p.w) {
+                // Whole rows (global pooling): one contiguous run.
+                const int64_t i0 = p.ys.lo[oy], i1 = p.ys.hi[oy];
+                sum = sum_of(x + (iy0 + i0) * p.w, (i1 - i0) * p.w);
+            } else {
+                for (int64_t i = p.ys.lo[oy]; i < p.ys.hi[oy]; ++i)
+                    sum += sum_of(x + (iy0 + i) * p.w + ix0 + j0, j1 - j0);
+            }
             const int64_t count = (p.ys.hi[oy] - p.ys.lo[oy]) * (j1 - j0);
             const int64_t div = exclude_pad ? count : p.ys.padded[oy] * p.xs.padded[ox];
             y[oy * p.ow + ox] = div > 0 ? sum / static_cast<float>(div) : 0.f;
