@@ -9,7 +9,10 @@ namespace kiln::cpu {
 
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
-    if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
+    if (node.type() == "Convolution") {
+        if (KernelFn k = make_fused_conv_kernel(node, kc)) return k;
+        return make_conv2d_f32_kernel(node, kc);
+    }
     if (node.type() == "FusedConvolution" || node.type() == "GroupConvolution")
         return make_fused_conv_kernel(node, kc);
     if (node.type() == "MaxPool" || node.type() == "AvgPool") return make_pool_f32_kernel(node, kc);

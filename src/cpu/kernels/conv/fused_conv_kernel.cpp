@@ -50,8 +50,8 @@ int64_t static_positions(const Node& node) {
 
 KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
     const bool fused = node.type() == "FusedConvolution";
-    if (!fused && node.type() != "GroupConvolution") return {};
-    if (node.input_count() != (fused ? node.input_count() : 2)) return {};
+    if (!fused && node.type() != "GroupConvolution" && node.type() != "Convolution") return {};
+    if (!fused && node.input_count() != 2) return {};
     const Tensor* filters = node.input_constant(1);
     const PartialShape& data = node.input_shape(0);
     if (!filters || filters->element_type() != ElementType::f32) return {};

@@ -8,8 +8,9 @@
 
 namespace kiln::cpu {
 
-/// A kernel for a FusedConvolution, or a plain depthwise GroupConvolution, of f32 NCHW data by
-/// constant filters; otherwise (other groupings, dynamic channels) an empty function.
+/// A kernel for a FusedConvolution, a plain 2-D Convolution or a depthwise GroupConvolution of
+/// f32 NCHW data by constant filters; otherwise (other groupings, dynamic channels) an empty
+/// function.
 KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc);
 
 }  // namespace kiln::cpu
