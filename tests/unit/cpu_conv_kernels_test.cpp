@@ -156,6 +156,30 @@ TEST(CpuFusedConvKernel, PlainDepthwiseGroupConvolution) {
         ASSERT_NEAR(req.output(0).data<float>()[i], ref.data<float>()[i], 1e-5f);
 }
 
+TEST(CpuFusedConvKernel, OtherGroupingsKeepTheReferenceKernel) {
+    // Two input channels per group: no CPU kernel, the fused reference computes it.
+    Case c{{1, 4, 6, 7}, {2, 3, 2, 3, 3}, {1, 1}, {1, 1}, {1, 1}};
+    auto x = make_parameter(ElementType::f32, c.x, "x");
+    auto y = make_node("FusedConvolution",
+                       {x->output(0), make_constant(random_f32(c.w, 1))->output(0),
+                        make_constant(random_f32({6}, 2))->output(0)},
+                       attrs_of(c, "relu", 0, 0));
+    EXPECT_EQ(y->output_shape(0).to_shape(), (Shape{1, 6, 6, 7}));
+    auto model =
+        std::make_shared<Model>(OutputVector{y->output(0)}, std::vector<std::shared_ptr<Node>>{x});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(model, AnyMap{});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 0u);
+    const Tensor input = random_f32(c.x, 3);
+    cpu::InferRequest req(compiled);
+    req.set_input(0, input);
+    req.infer();
+    const Tensor ref = evaluate_model(*model, {input})[0];
+    for (int64_t i = 0; i < ref.size(); ++i) {
+        EXPECT_GE(req.output(0).data<float>()[i], 0.f);
+        ASSERT_EQ(req.output(0).data<float>()[i], ref.data<float>()[i]);
+    }
+}
+
 TEST(CpuFusedConvKernel, WrongResidualShapeIsAnError) {
     Case c{{1, 2, 5, 5}, {3, 2, 1, 1}};
     auto x = make_parameter(ElementType::f32, PartialShape{1, 2, Dimension::dynamic(), 5}, "x");
