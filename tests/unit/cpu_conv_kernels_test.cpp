@@ -86,6 +86,11 @@ const std::vector<Case>& gemm_cases() {
         {{1, 130, 12, 12}, {19, 130, 3, 3}, {1, 1}, {1, 1}, {1, 1}},
         {{2, 6, 31, 29}, {21, 6, 3, 3}, {2, 2}, {1, 1}, {1, 1}},
         {{1, 3, 17, 13}, {2, 3, 1, 1}, {1, 1}, {0, 0}, {0, 0}, {1, 1}},
+        // Stride-1 3x3 windows of at least 14x14 outputs run by Winograd: odd extents, several
+        // 16-tile vectors per row, asymmetric padding.
+        {{1, 7, 17, 30}, {13, 7, 3, 3}, {1, 1}, {1, 1}, {1, 1}},
+        {{2, 19, 33, 35}, {29, 19, 3, 3}, {1, 1}, {1, 1}, {0, 1}},
+        {{1, 4, 16, 16}, {5, 4, 3, 3}, {1, 1}, {0, 0}, {0, 0}},
     };
     return cases;
 }
@@ -124,7 +129,8 @@ TEST(CpuFusedConvKernel, DepthwisePathMatchesReference) {
 TEST(CpuFusedConvKernel, EveryActivation) {
     const Case& pw = gemm_cases()[1];
     const Case& dw = depthwise_cases()[0];
-    for (const Case* c : {&pw, &dw}) {
+    const Case& wino = gemm_cases()[10];
+    for (const Case* c : {&pw, &dw, &wino}) {
         check(*c, "relu", false, "2");
         check(*c, "clamp", false, "2", -0.5, 0.75);
         check(*c, "clamp", false, "2", 0.0, INFINITY);

@@ -39,3 +39,20 @@ bool nchw_tile_avx512(int rows, int cols, int64_t k, const float* a, const float
                       float* c, int64_t ldc, bool accumulate, const TileEpilogue* epi);
 
 }  // namespace kiln::cpu::conv::detail
+
+namespace kiln::cpu::conv::detail {
+
+/// Winograd F(2x2, 3x3) input transform of one tile row: for the `count` (<= 16) tiles starting at
+/// tile column tx0, reads the 4x4 patches at rows r0..r0+3 (pointers `rows`, each readable 2 * 16
+/// + 4 floats past 2 * tx0) and writes the 16 transformed values of tile k to v[e * ldv + k].
+void winograd_input_avx512(const float* const rows[4], int64_t tx0, int count, float* v,
+                           int64_t ldv);
+
+/// Winograd F(2x2, 3x3) output transform of `count` (<= 16) tiles of one tile row: m[e * ldm + k]
+/// holds the 16 products of tile k; writes the 2x2 outputs, finished by `epi` (bias[0]; res the
+/// first output row's residual, res + ldr the second's), to y (row 0) and y + ldy (row 1), `cols`
+/// (<= 32) columns, and row 1 only when `two_rows`.
+void winograd_output_avx512(const float* m, int64_t ldm, int count, float* y, int64_t ldy, int cols,
+                            bool two_rows, const TileEpilogue& epi);
+
+}  // namespace kiln::cpu::conv::detail

@@ -5,6 +5,7 @@
 #include "cpu/kernels/conv/conv_gemm.hpp"
 #include "cpu/kernels/conv/depthwise_conv.hpp"
 #include "cpu/kernels/conv/nchw_gemm_conv.hpp"
+#include "cpu/kernels/conv/winograd_conv.hpp"
 #include "cpu/kernels/uninitialized_tensor.hpp"
 
 namespace kiln::cpu {
@@ -44,6 +45,25 @@ int64_t static_positions(const Node& node) {
     if (!out.rank_is_static() || out.size() != 4 || !out[2].is_static() || !out[3].is_static())
         return -1;
     return out[2].get_length() * out[3].get_length();
+}
+
+// The Winograd filters when the output extents are static and Winograd applies to them.
+std::shared_ptr<const conv::WinogradFilters> make_winograd(const Node& node,
+                                                           const conv::ConvSpec& spec,
+                                                           const Tensor& filters) {
+    const PartialShape& out = node.output_shape(0);
+    if (!out.rank_is_static() || out.size() != 4 || !out[2].is_static() || !out[3].is_static())
+        return nullptr;
+    conv::Geometry g;
+    g.oh = out[2].get_length();
+    g.ow = out[3].get_length();
+    g.sy = spec.window.strides[0];
+    g.sx = spec.window.strides[1];
+    g.dy = spec.window.dilations[0];
+    g.dx = spec.window.dilations[1];
+    if (!conv::winograd_applies(spec, g)) return nullptr;
+    return std::make_shared<const conv::WinogradFilters>(filters.data<float>(), spec.cout,
+                                                         spec.cin);
 }
 
 }  // namespace
@@ -94,16 +114,20 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
 
     std::shared_ptr<const gemm::PackedB> packed;
     std::shared_ptr<const conv::PackedFilters> nchw_packed;
+    std::shared_ptr<const conv::WinogradFilters> winograd;
     std::shared_ptr<const std::vector<float>> dw_weights;
     if (path == Path::gemm) {
         const int64_t k = spec.cin * spec.kh * spec.kw;
         const int64_t positions = static_positions(node);
         const gemm::Isa isa = gemm::packing_isa(kc.bf16);
-        if (positions < 0 || positions >= kMinNchwPositions)
+        winograd = make_winograd(node, spec, *filters);
+        if (winograd) {
+            // Static shapes: the run-time geometry is the compile-time one.
+        } else if (positions < 0 || positions >= kMinNchwPositions)
             nchw_packed = std::make_shared<const conv::PackedFilters>(filters->data<float>(),
                                                                       spec.cout, k, isa);
         // Filters [O, C*kh*kw] are B^T of Y^T[OH*OW, O] = X^T[OH*OW, K] * W^T[K, O].
-        if (positions < kMinNchwPositions)
+        if (!winograd && positions < kMinNchwPositions)
             packed = std::make_shared<const gemm::PackedB>(
                 gemm::pack_b(filters->data<float>(), k, spec.cout, k, /*trans_b=*/true, isa));
     } else {
@@ -120,6 +144,10 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
         KILN_CHECK(x.rank() == 4 && xs[1] == s.cin, n->context(), " data has shape ", to_string(xs),
                    ", expected [N,", s.cin, ",H,W]");
         const conv::Geometry g = conv::resolve_geometry(*n, s, xs[2], xs[3]);
+        if (winograd && !conv::winograd_applies(s, g)) {
+            n->def().eval(*n, in, out, ctx);  // unreachable: Winograd is chosen for static shapes
+            return;
+        }
         Tensor y = uninitialized_tensor(ElementType::f32, {xs[0], s.cout, g.oh, g.ow});
         const Tensor* res = s.residual ? &in[3] : nullptr;
         if (res)
@@ -127,8 +155,10 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
                        n->context(), " residual has shape ", to_string(res->shape()), ", expected ",
                        to_string(y.shape()));
         if (y.size() > 0) {
-            if (path == Path::gemm &&
-                (!packed || (nchw_packed && g.oh * g.ow >= kMinNchwPositions)))
+            if (winograd && conv::winograd_applies(s, g))
+                conv::run_winograd_conv(s, g, *winograd, x, res, y, threads_of(ctx));
+            else if (path == Path::gemm &&
+                     (!packed || (nchw_packed && g.oh * g.ow >= kMinNchwPositions)))
                 conv::run_nchw_gemm_conv(s, g, *nchw_packed, x, res, y, threads_of(ctx));
             else if (path == Path::gemm)
                 conv::run_gemm_conv(s, g, *packed, x, res, y, threads_of(ctx));
