@@ -1,24 +1,14 @@
 #include "cpu/kernels/conv/conv_gemm.hpp"
 
 #include <algorithm>
-#include <vector>
 
 #include "cpu/kernels/conv/conv_epilogue.hpp"
+#include "cpu/kernels/conv/conv_scratch.hpp"
 #include "cpu/kernels/conv/im2col.hpp"
 
 namespace kiln::cpu::conv {
 
 namespace {
-
-// Scratch that keeps its pages between calls (a fresh large allocation page-faults on every
-// inference); one per calling thread, so concurrent streams never share it. Uninitialized: every
-// element is written before it is read.
-float* scratch(int slot, int64_t n) {
-    thread_local std::vector<float> buffers[2];
-    std::vector<float>& b = buffers[slot];
-    if (static_cast<int64_t>(b.size()) < n) b.resize(static_cast<size_t>(n));
-    return b.data();
-}
 
 struct Tiling {
     int64_t mb, nb, m_blocks, n_blocks;

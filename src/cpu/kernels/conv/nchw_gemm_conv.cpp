@@ -7,6 +7,7 @@
 
 #include "cpu/kernels/conv/conv_epilogue.hpp"
 #include "cpu/kernels/conv/conv_isa.hpp"
+#include "cpu/kernels/conv/conv_scratch.hpp"
 #include "cpu/kernels/conv/im2col.hpp"
 #include "cpu/kernels/gemm/gemm_kernels.hpp"
 
@@ -32,24 +33,6 @@ float* aligned_floats(int64_t n) {
     auto* p = static_cast<float*>(std::aligned_alloc(64, bytes));
     if (!p) throw std::bad_alloc();
     return p;
-}
-
-// 64-byte aligned scratch kept per calling thread across calls (see conv_gemm.cpp).
-float* scratch(int slot, int64_t n) {
-    struct Buffer {
-        float* p = nullptr;
-        int64_t size = 0;
-        ~Buffer() { std::free(p); }
-    };
-    thread_local Buffer buffers[2];
-    Buffer& b = buffers[slot];
-    if (b.size < n) {
-        std::free(b.p);
-        b.p = nullptr;
-        b.p = aligned_floats(n);
-        b.size = n;
-    }
-    return b.p;
 }
 
 // B panels for positions [m0, m0 + cols) of a [K, m] row-major source: panel q holds K groups of

@@ -1,11 +1,10 @@
 #include "cpu/kernels/conv/winograd_conv.hpp"
 
 #include <algorithm>
-#include <cstdlib>
-#include <new>
 
 #include "cpu/kernels/conv/conv_epilogue.hpp"
 #include "cpu/kernels/conv/conv_isa.hpp"
+#include "cpu/kernels/conv/conv_scratch.hpp"
 #include "cpu/kernels/gemm/gemm.hpp"
 
 namespace kiln::cpu::conv {
@@ -14,25 +13,6 @@ namespace {
 
 constexpr int kTiles = 16;  // tiles per transform vector
 constexpr int kCols = 32;   // tile-kernel columns
-
-// 64-byte aligned scratch kept per calling thread (see nchw_gemm_conv.cpp).
-float* scratch(int slot, int64_t n) {
-    struct Buffer {
-        float* p = nullptr;
-        int64_t size = 0;
-        ~Buffer() { std::free(p); }
-    };
-    thread_local Buffer buffers[3];
-    Buffer& b = buffers[slot];
-    if (b.size < n) {
-        std::free(b.p);
-        const size_t bytes = (static_cast<size_t>(n) * sizeof(float) + 63) / 64 * 64;
-        b.p = static_cast<float*>(std::aligned_alloc(64, bytes));
-        if (!b.p) throw std::bad_alloc();
-        b.size = n;
-    }
-    return b.p;
-}
 
 }  // namespace
 
