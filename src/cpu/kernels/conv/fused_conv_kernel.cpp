@@ -119,13 +119,15 @@ KernelFn make_fused_conv_kernel(const Node& node, const KernelContext& kc) {
     if (path == Path::gemm) {
         const int64_t k = spec.cin * spec.kh * spec.kw;
         const int64_t positions = static_positions(node);
+        // The NCHW panels feed this folder's f32 kernels; the transposed product goes through the
+        // GEMM library, which may pack for bf16 when asked.
         const gemm::Isa isa = gemm::packing_isa(kc.bf16);
         winograd = make_winograd(node, spec, *filters);
         if (winograd) {
             // Static shapes: the run-time geometry is the compile-time one.
         } else if (positions < 0 || positions >= kMinNchwPositions)
-            nchw_packed = std::make_shared<const conv::PackedFilters>(filters->data<float>(),
-                                                                      spec.cout, k, isa);
+            nchw_packed = std::make_shared<const conv::PackedFilters>(
+                filters->data<float>(), spec.cout, k, gemm::best_isa());
         // Filters [O, C*kh*kw] are B^T of Y^T[OH*OW, O] = X^T[OH*OW, K] * W^T[K, O].
         if (!winograd && positions < kMinNchwPositions)
             packed = std::make_shared<const gemm::PackedB>(
