@@ -1,10 +1,12 @@
 #include "cpu/kernel_selector.hpp"
 
 #include "cpu/kernels/concat.hpp"
+#include "cpu/kernels/conv/fused_conv_kernel.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/convert.hpp"
 #include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
+#include "cpu/kernels/pool/pool_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
 #include "cpu/kernels/softmax_f32.hpp"
 
@@ -12,7 +14,13 @@ namespace kiln::cpu {
 
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
-    if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
+    if (node.type() == "Convolution") {
+        if (KernelFn k = make_fused_conv_kernel(node, kc)) return k;
+        return make_conv2d_f32_kernel(node, kc);
+    }
+    if (node.type() == "FusedConvolution" || node.type() == "GroupConvolution")
+        return make_fused_conv_kernel(node, kc);
+    if (node.type() == "MaxPool" || node.type() == "AvgPool") return make_pool_f32_kernel(node, kc);
     if (KernelFn k = make_elementwise_kernel(node, kc)) return k;
     if (KernelFn k = make_softmax_f32_kernel(node, kc)) return k;
     if (KernelFn k = make_reduce_f32_kernel(node, kc)) return k;

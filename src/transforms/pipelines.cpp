@@ -1,6 +1,7 @@
 #include "transforms/common_subexpressions.hpp"
 #include "transforms/constant_folding.hpp"
 #include "transforms/fold_shape_of.hpp"
+#include "transforms/fuse_convolution.hpp"
 #include "transforms/pass_manager.hpp"
 
 namespace kiln {
@@ -19,6 +20,7 @@ void run_common_passes(Model& model) {
 void run_cpu_passes(Model& model) {
     PassManager pm;
     // Fusion passes register here, in the order they must run.
+    pm.add<FuseConvolution>();
     pm.run(model);
     model.validate();
 }
