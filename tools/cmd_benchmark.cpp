@@ -580,6 +580,14 @@ void benchmark(const BenchOptions& o) {
         std::shared_ptr<Model> model = core.read_model(o.model);
         read_ms = ms_since(t0);
         shapes = resolve_shapes(o, *model);
+        // As benchmark_app: the model is reshaped to the shapes it runs with, so the compiler
+        // sees static shapes (shape arithmetic folds away, kernels pick static-shape paths).
+        std::map<std::string, PartialShape> fixed;
+        const OutputVector ins = model->inputs();
+        for (size_t i = 0; i < ins.size(); ++i)
+            if (!ins[i].partial_shape().is_static() && !ins[i].names().empty())
+                fixed[*ins[i].names().begin()] = PartialShape(shapes[i]);
+        if (!fixed.empty()) model->reshape(fixed);
         t0 = Clock::now();
         const CompiledModel c = core.compile_model(model, o.device, props);
         compile_ms = ms_since(t0);
