@@ -1,12 +1,16 @@
 #include "cpu/kernel_selector.hpp"
 
+#include "cpu/kernels/batched_matmul_f32.hpp"
 #include "cpu/kernels/conv2d_f32.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 
 namespace kiln::cpu {
 
 KernelFn select_kernel(const Node& node, const KernelContext& kc) {
-    if (node.type() == "MatMul") return make_matmul_f32_kernel(node, kc);
+    if (node.type() == "MatMul") {
+        if (KernelFn k = make_matmul_f32_kernel(node, kc)) return k;
+        return make_batched_matmul_f32_kernel(node, kc);
+    }
     if (node.type() == "Convolution") return make_conv2d_f32_kernel(node, kc);
     return {};
 }
