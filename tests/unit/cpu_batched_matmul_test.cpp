@@ -1,4 +1,5 @@
-// MatMul of two activations (attention products) on the CPU device against the reference kernel.
+// MatMul of two activations (attention products) and Transpose on the CPU device against the
+// reference kernels.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -80,4 +81,41 @@ TEST(CpuBatchedMatMulKernel, EmptyAndMismatchedShapes) {
     EXPECT_THROW(req.infer(), Error);  // batch 2 against 3
     req.set_input(1, random_f32({2, 5, 5}, 2));
     EXPECT_THROW(req.infer(), Error);  // inner 4 against 5
+}
+
+namespace {
+
+void check_transpose(const Shape& shape, std::vector<int64_t> perm, ElementType type,
+                     const char* threads) {
+    auto x = make_parameter(type, shape, "x");
+    auto y = make_node("Transpose", {x->output(0), make_constant(Tensor::from_vector(perm))->output(0)});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(
+        model, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+    Tensor in(type, shape);
+    auto* bytes = static_cast<uint8_t*>(in.raw_data());
+    for (size_t i = 0; i < in.byte_size(); ++i) bytes[i] = static_cast<uint8_t>(i * 131 + 7);
+    cpu::InferRequest req(compiled);
+    req.set_input(0, in);
+    req.infer();
+    const Tensor ref = evaluate_model(*model, {in})[0];
+    EXPECT_TRUE(req.output(0).identical(ref)) << to_string(shape);
+}
+
+}  // namespace
+
+TEST(CpuTransposeKernel, AttentionPermutationsAndOddShapes) {
+    for (const char* threads : {"1", "2"}) {
+        check_transpose({2, 17, 3, 5}, {0, 2, 1, 3}, ElementType::f32, threads);
+        check_transpose({2, 3, 17, 5}, {0, 2, 1, 3}, ElementType::f32, threads);
+        check_transpose({2, 17, 3, 5}, {0, 2, 3, 1}, ElementType::f32, threads);
+        check_transpose({1, 3, 33, 19}, {0, 1, 3, 2}, ElementType::f32, threads);
+        check_transpose({5, 7, 3}, {2, 0, 1}, ElementType::i64, threads);
+        check_transpose({4, 1, 6, 1, 3}, {4, 2, 0, 3, 1}, ElementType::u8, threads);
+        check_transpose({3, 4, 5, 6}, {3, 1, 2, 0}, ElementType::f16, threads);
+        check_transpose({7}, {0}, ElementType::f32, threads);
+        check_transpose({2, 0, 3}, {2, 1, 0}, ElementType::f32, threads);
+    }
 }

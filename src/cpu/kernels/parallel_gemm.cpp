@@ -6,6 +6,12 @@ namespace kiln::cpu {
 
 void parallel_gemm(ThreadPool& pool, const float* a, int64_t lda, bool trans_a,
                    const gemm::PackedB& b, float* c, int64_t ldc, int64_t rows) {
+    parallel_gemm(pool, a, lda, trans_a, b, c, ldc, rows, GemmBlockFn());
+}
+
+void parallel_gemm(ThreadPool& pool, const float* a, int64_t lda, bool trans_a,
+                   const gemm::PackedB& b, float* c, int64_t ldc, int64_t rows,
+                   const GemmBlockFn& done) {
     const int64_t k = b.k(), n = b.n();
     if (rows <= 0 || n <= 0) return;
     const int64_t mr = gemm::tile_m(b.isa()), nr = b.nr();
@@ -18,6 +24,7 @@ void parallel_gemm(ThreadPool& pool, const float* a, int64_t lda, bool trans_a,
             o.m_begin = lo * mr;
             o.m_end = std::min(rows, hi * mr);
             gemm::gemm(a, lda, b, c, ldc, rows, o);
+            if (done) done(o.m_begin, o.m_end, 0, n);
         });
     } else {
         const int64_t panels = (n + nr - 1) / nr;
@@ -26,6 +33,7 @@ void parallel_gemm(ThreadPool& pool, const float* a, int64_t lda, bool trans_a,
             o.n_begin = lo * nr;
             o.n_end = std::min(n, hi * nr);
             gemm::gemm(a, lda, b, c, ldc, rows, o);
+            if (done) done(0, rows, o.n_begin, o.n_end);
         });
     }
 }

@@ -9,6 +9,8 @@ void register_conv_backprop(OpRegistry& r);
 void register_pool(OpRegistry& r);
 void register_norm(OpRegistry& r);
 void register_dropout(OpRegistry& r);
+void register_layer_norm(OpRegistry& r);
+void register_fully_connected(OpRegistry& r);
 }  // namespace nn
 
 void register_nn_ops(OpRegistry& r) {
@@ -18,6 +20,8 @@ void register_nn_ops(OpRegistry& r) {
     nn::register_pool(r);
     nn::register_norm(r);
     nn::register_dropout(r);
+    nn::register_layer_norm(r);
+    nn::register_fully_connected(r);
 }
 
 }  // namespace kiln
