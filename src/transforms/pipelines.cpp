@@ -1,3 +1,4 @@
+#include "transforms/attention_fusion.hpp"
 #include "transforms/constant_folding.hpp"
 #include "transforms/gelu_fusion.hpp"
 #include "transforms/layer_norm_fusion.hpp"
@@ -19,6 +20,7 @@ void run_cpu_passes(Model& model) {
     pm.add<GeluFusion>();
     pm.add<LayerNormFusion>();
     pm.add<MatMulBiasFusion>();
+    pm.add<AttentionFusion>();
     pm.run(model);
     model.validate();
 }

@@ -1,6 +1,6 @@
-// The transformer fusion passes (GELU, LayerNorm / RMSNorm, MatMul + bias): the rewritten graph
-// has the fused node, computes what the unfused graph computes (reference kernels and the CPU
-// device), and values used elsewhere are never fused away.
+// The transformer fusion passes (GELU, LayerNorm / RMSNorm, MatMul + bias, attention) and the
+// attention kernel: the rewritten graph has the fused node, computes what the unfused graph
+// computes (reference kernels and the CPU device), and values used elsewhere are never fused away.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -8,6 +8,7 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
+#include "transforms/attention_fusion.hpp"
 #include "transforms/gelu_fusion.hpp"
 #include "transforms/layer_norm_fusion.hpp"
 #include "transforms/matmul_bias_fusion.hpp"
@@ -191,4 +192,98 @@ TEST(MatMulBiasFusion, KeepsSharedProductsAndFullBiases) {
     const Output c = op("Add", op("MatMul", xo, cst(random_f32({11, 5}, 25))), b);  // bias not constant
     check_pass<MatMulBiasFusion>(model_of({a, p, b, c}, x), "FullyConnected", 0,
                                  {random_f32({3, 11}, 26)});
+}
+
+namespace {
+
+// Attention as torch exports it: q [B,H,L,E]; k given as Transpose(k0 [B,S,H,E], {0,2,3,1}).
+std::shared_ptr<Model> attention_graph(bool with_mask, bool scale_by_divide, bool probs_out) {
+    auto q = make_parameter(ElementType::f32, Shape{2, 3, 7, 5}, "q");
+    auto k0 = make_parameter(ElementType::f32, Shape{2, 9, 3, 5}, "k");
+    auto v = make_parameter(ElementType::f32, Shape{2, 3, 9, 4}, "v");
+    auto mask = make_parameter(ElementType::f32, Shape{2, 1, 1, 9}, "mask");
+    const Output kt = make_op("Transpose", {k0->output(0),
+                                            cst(Tensor::from_vector<int64_t>({0, 2, 3, 1}))});
+    Output s = op("MatMul", q->output(0), kt);
+    s = scale_by_divide ? op("Divide", s, cst(2.2360679f)) : op("Multiply", cst(0.5f), s);
+    if (with_mask) s = op("Add", s, mask->output(0));
+    const Output p = make_op("Softmax", {s}, {{"axis", int64_t{-1}}});
+    const Output y = op("MatMul", p, v->output(0));
+    OutputVector outs{y};
+    if (probs_out) outs.push_back(p);
+    std::vector<std::shared_ptr<Node>> params{q, k0, v};
+    if (with_mask) params.push_back(mask);
+    return std::make_shared<Model>(outs, params);
+}
+
+void check_attention(bool with_mask, bool scale_by_divide, bool probs_out, size_t expected) {
+    auto model = attention_graph(with_mask, scale_by_divide, probs_out);
+    TensorVector inputs{random_f32({2, 3, 7, 5}, 30), random_f32({2, 9, 3, 5}, 31),
+                        random_f32({2, 3, 9, 4}, 32)};
+    if (with_mask) {
+        Tensor m = random_f32({2, 1, 1, 9}, 33);
+        m.data<float>()[3] = -10000.f;  // a padded position
+        inputs.push_back(m);
+    }
+    check_pass<AttentionFusion>(model, "ScaledDotProductAttention", expected, inputs, 1e-5f);
+}
+
+}  // namespace
+
+TEST(AttentionFusion, TorchExportedAttention) {
+    check_attention(true, true, false, 1);
+    check_attention(false, false, false, 1);
+}
+
+TEST(AttentionFusion, KeepsAttentionWhoseProbabilitiesAreUsed) {
+    check_attention(true, true, true, 0);
+}
+
+namespace {
+
+void check_sdpa_kernel(const Shape& qs, const Shape& ks, const Shape& vs, const Shape* mask_shape,
+                       bool bool_mask, bool causal, const char* threads) {
+    auto q = make_parameter(ElementType::f32, qs, "q");
+    auto k = make_parameter(ElementType::f32, ks, "k");
+    auto v = make_parameter(ElementType::f32, vs, "v");
+    OutputVector ins{q->output(0), k->output(0), v->output(0)};
+    std::vector<std::shared_ptr<Node>> params{q, k, v};
+    TensorVector inputs{random_f32(qs, 40), random_f32(ks, 41), random_f32(vs, 42)};
+    if (mask_shape) {
+        auto m = make_parameter(bool_mask ? ElementType::boolean : ElementType::f32, *mask_shape,
+                                "mask");
+        ins.push_back(m->output(0));
+        params.push_back(m);
+        Tensor mt = random_f32(*mask_shape, 43);
+        if (bool_mask) {
+            Tensor b(ElementType::boolean, *mask_shape);
+            for (int64_t i = 0; i < b.size(); ++i) b.data<bool>()[i] = i % 3 != 1;
+            mt = b;
+        }
+        inputs.push_back(mt);
+        ins.push_back(cst(0.3f));  // explicit scale
+    }
+    auto y = make_node("ScaledDotProductAttention", ins, {{"causal", causal}});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)}, params);
+    auto compiled = std::make_shared<const cpu::CompiledModel>(
+        model, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+    cpu::InferRequest req(compiled);
+    for (size_t i = 0; i < inputs.size(); ++i) req.set_input(i, inputs[i]);
+    req.infer();
+    expect_close({req.output(0)}, evaluate_model(*model, inputs), 1e-5f);
+}
+
+}  // namespace
+
+TEST(CpuAttentionKernel, MatchesReferenceOnOddSizes) {
+    for (const char* threads : {"1", "2"}) {
+        const Shape m1{2, 1, 1, 19}, m2{17, 19}, m3{2, 3, 17, 1};
+        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, nullptr, false, false, threads);
+        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m1, false, false, threads);
+        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m2, true, false, threads);
+        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m3, false, false, threads);
+        check_sdpa_kernel({1, 5, 33, 7}, {1, 5, 33, 7}, {1, 5, 33, 7}, nullptr, false, true, threads);
+        check_sdpa_kernel({3, 1, 4}, {1, 40, 4}, {3, 40, 6}, nullptr, false, false, threads);
+    }
 }
