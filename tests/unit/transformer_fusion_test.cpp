@@ -287,3 +287,23 @@ TEST(CpuAttentionKernel, MatchesReferenceOnOddSizes) {
         check_sdpa_kernel({3, 1, 4}, {1, 40, 4}, {3, 40, 6}, nullptr, false, false, threads);
     }
 }
+
+TEST(CpuAttentionKernel, MaskThatWouldGrowTheScoresIsAnError) {
+    auto q = make_parameter(ElementType::f32, PartialShape::dynamic(3), "q");
+    auto k = make_parameter(ElementType::f32, Shape{2, 6, 4}, "k");
+    auto v = make_parameter(ElementType::f32, Shape{2, 6, 3}, "v");
+    auto m = make_parameter(ElementType::f32, PartialShape::dynamic(3), "mask");
+    auto y = make_node("ScaledDotProductAttention",
+                       {q->output(0), k->output(0), v->output(0), m->output(0)});
+    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{q, k, v, m});
+    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
+    req.set_input(0, random_f32({2, 1, 4}, 1));
+    req.set_input(1, random_f32({2, 6, 4}, 2));
+    req.set_input(2, random_f32({2, 6, 3}, 3));
+    req.set_input(3, random_f32({2, 5, 6}, 4));  // 5 query rows where there is 1
+    EXPECT_THROW(req.infer(), Error);
+    req.set_input(3, random_f32({2, 1, 6}, 4));
+    req.set_input(0, random_f32({2, 1, 5}, 1));  // embedding 5 against the keys' 4
+    EXPECT_THROW(req.infer(), Error);
+}
