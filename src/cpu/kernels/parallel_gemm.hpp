@@ -1,6 +1,6 @@
 #pragma once
 // A GEMM against packed B split over the thread pool: by row tiles when there are enough rows,
-// otherwise by column panels (the few-rows, decode-like case).
+// otherwise by column panels (the few-rows, decode-like case, and B too large to stay cached).
 #include <functional>
 
 #include "cpu/kernels/gemm/gemm.hpp"
