@@ -1,5 +1,5 @@
 // MatMul of two activations (attention products) and Transpose on the CPU device against the
-// reference kernels.
+// reference kernels; the shape-only ops stay views.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -118,4 +118,20 @@ TEST(CpuTransposeKernel, AttentionPermutationsAndOddShapes) {
         check_transpose({7}, {0}, ElementType::f32, threads);
         check_transpose({2, 0, 3}, {2, 1, 0}, ElementType::f32, threads);
     }
+}
+
+TEST(CpuPlan, ReshapeSqueezeUnsqueezeAreViews) {
+    auto x = make_parameter(ElementType::f32, Shape{2, 6, 4}, "x");
+    auto ints = [](std::vector<int64_t> v) { return make_constant(Tensor::from_vector(v))->output(0); };
+    auto r = make_node("Reshape", {x->output(0), ints({2, 6, 2, 2})}, {{"special_zero", false}});
+    auto u = make_node("Unsqueeze", {r->output(0), ints({0})});
+    auto s = make_node("Squeeze", {u->output(0), ints({0})});
+    auto model = std::make_shared<Model>(OutputVector{s->output(0)},
+                                         std::vector<std::shared_ptr<Node>>{x});
+    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
+    const Tensor in = random_f32({2, 6, 4}, 5);
+    req.set_input(0, in);
+    req.infer();
+    EXPECT_EQ(req.output(0).shape(), (Shape{2, 6, 2, 2}));
+    EXPECT_EQ(req.output(0).raw_data(), in.raw_data());  // no copy anywhere on the way
 }
