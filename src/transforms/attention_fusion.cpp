@@ -43,7 +43,8 @@ Output key_of(const Uses& uses, const Node& qk) {
     const int64_t rank = static_cast<int64_t>(ks.size());
     std::vector<int64_t> perm;
     Output src = kt;
-    const Tensor* p = kt.node->type() == "Transpose" ? fusion::constant_of(kt.node->input(1)) : nullptr;
+    const Tensor* p =
+        kt.node->type() == "Transpose" ? fusion::constant_of(kt.node->input(1)) : nullptr;
     if (p && uses.count(kt) == 1 && p->size() == rank) {
         perm = p->to_int_vector();
         for (int64_t& a : perm) a = a < 0 ? a + rank : a;
@@ -57,7 +58,8 @@ Output key_of(const Uses& uses, const Node& qk) {
 
 bool fuse(Model& model, const Uses& uses, Node& sm) {
     const PartialShape& ss = sm.output_shape(0);
-    if (sm.output_type(0) != ElementType::f32 || !ss.rank_is_static() || ss.size() < 2) return false;
+    if (sm.output_type(0) != ElementType::f32 || !ss.rank_is_static() || ss.size() < 2)
+        return false;
     int64_t axis = sm.attrs().get_int("axis", 1);
     if (axis < 0) axis += static_cast<int64_t>(ss.size());
     if (axis != static_cast<int64_t>(ss.size()) - 1) return false;
@@ -86,10 +88,11 @@ bool fuse(Model& model, const Uses& uses, Node& sm) {
     const Output k = key_of(uses, *scores->qk);
     if (!k.node) return false;
     if (!mask.node) mask = make_constant(Tensor::scalar(0.f))->output(0);
-    auto sdpa = make_node("ScaledDotProductAttention",
-                          {q, k, v, mask,
-                           make_constant(Tensor::scalar(static_cast<float>(scores->scale)))->output(0)},
-                          {{"causal", false}}, {}, pv->name());
+    auto sdpa =
+        make_node("ScaledDotProductAttention",
+                  {q, k, v, mask,
+                   make_constant(Tensor::scalar(static_cast<float>(scores->scale)))->output(0)},
+                  {{"causal", false}}, {}, pv->name());
     if (!sdpa->output_shape(0).compatible(pv->output_shape(0))) return false;
     replace_output(model, pv->output(0), sdpa->output(0));
     return true;

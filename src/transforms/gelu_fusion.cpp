@@ -84,8 +84,8 @@ bool fuse_erf(Model& model, const Uses& uses, Node& erf) {
     if (!x.node || x.element_type() != ElementType::f32) return false;
     const Output end = match_tail(uses, erf.output(0), x);
     if (!end.node || !(end.partial_shape() == x.partial_shape())) return false;
-    auto gelu = make_node("Gelu", {x}, {{"approximation_mode", std::string("ERF")}}, {},
-                          end.node->name());
+    auto gelu =
+        make_node("Gelu", {x}, {{"approximation_mode", std::string("ERF")}}, {}, end.node->name());
     replace_output(model, end, gelu->output(0));
     return true;
 }

@@ -34,7 +34,8 @@ bool fits_normalized(const Output& c, const Node& consumer, const Output& y, int
     if (!(consumer.output_shape(0) == ys)) return false;
     const int64_t off = static_cast<int64_t>(ys.size()) - t->rank();
     for (int64_t i = 0; i < t->rank(); ++i)
-        if (t->shape()[i] != 1 && !(ys[off + i].is_static() && ys[off + i].get_length() == t->shape()[i]))
+        if (t->shape()[i] != 1 &&
+            !(ys[off + i].is_static() && ys[off + i].get_length() == t->shape()[i]))
             return false;
     return true;
 }
@@ -55,8 +56,8 @@ Output take_affine(const Uses& uses, Output y, int64_t axis, Output* scale, Outp
     return y;
 }
 
-Output make_layer_norm(const Output& x, Output scale, const Output& bias, int64_t axis,
-                       double eps, bool rms, const std::string& name) {
+Output make_layer_norm(const Output& x, Output scale, const Output& bias, int64_t axis, double eps,
+                       bool rms, const std::string& name) {
     if (!scale.node) {
         Tensor one(x.element_type(), Shape{});
         one.data<float>()[0] = 1.f;
@@ -64,8 +65,8 @@ Output make_layer_norm(const Output& x, Output scale, const Output& bias, int64_
     }
     OutputVector ins{x, scale};
     if (bias.node) ins.push_back(bias);
-    auto n = make_node("LayerNorm", ins, {{"axis", axis}, {"epsilon", eps}, {"rms", rms}}, {},
-                       name);
+    auto n =
+        make_node("LayerNorm", ins, {{"axis", axis}, {"epsilon", eps}, {"rms", rms}}, {}, name);
     return n->output(0);
 }
 
@@ -126,8 +127,8 @@ bool fuse_rms(Model& model, const Uses& uses, Node& mean) {
     if (!(y.partial_shape() == x.partial_shape())) return false;
     Output scale, bias;
     const Output end = take_affine(uses, y, *axis, &scale, &bias);
-    const Output ln = make_layer_norm(x, scale, bias, *axis, eps->value_as_double(0), true,
-                                      end.node->name());
+    const Output ln =
+        make_layer_norm(x, scale, bias, *axis, eps->value_as_double(0), true, end.node->name());
     replace_output(model, end, ln);
     return true;
 }

@@ -88,9 +88,10 @@ namespace {
 void check_transpose(const Shape& shape, std::vector<int64_t> perm, ElementType type,
                      const char* threads) {
     auto x = make_parameter(type, shape, "x");
-    auto y = make_node("Transpose", {x->output(0), make_constant(Tensor::from_vector(perm))->output(0)});
-    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
-                                         std::vector<std::shared_ptr<Node>>{x});
+    auto y =
+        make_node("Transpose", {x->output(0), make_constant(Tensor::from_vector(perm))->output(0)});
+    auto model =
+        std::make_shared<Model>(OutputVector{y->output(0)}, std::vector<std::shared_ptr<Node>>{x});
     auto compiled = std::make_shared<const cpu::CompiledModel>(
         model, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
     EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
@@ -122,12 +123,14 @@ TEST(CpuTransposeKernel, AttentionPermutationsAndOddShapes) {
 
 TEST(CpuPlan, ReshapeSqueezeUnsqueezeAreViews) {
     auto x = make_parameter(ElementType::f32, Shape{2, 6, 4}, "x");
-    auto ints = [](std::vector<int64_t> v) { return make_constant(Tensor::from_vector(v))->output(0); };
+    auto ints = [](std::vector<int64_t> v) {
+        return make_constant(Tensor::from_vector(v))->output(0);
+    };
     auto r = make_node("Reshape", {x->output(0), ints({2, 6, 2, 2})}, {{"special_zero", false}});
     auto u = make_node("Unsqueeze", {r->output(0), ints({0})});
     auto s = make_node("Squeeze", {u->output(0), ints({0})});
-    auto model = std::make_shared<Model>(OutputVector{s->output(0)},
-                                         std::vector<std::shared_ptr<Node>>{x});
+    auto model =
+        std::make_shared<Model>(OutputVector{s->output(0)}, std::vector<std::shared_ptr<Node>>{x});
     cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
     const Tensor in = random_f32({2, 6, 4}, 5);
     req.set_input(0, in);

@@ -23,8 +23,8 @@ Tensor random_f32(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
 
 void check_fast(const std::shared_ptr<Node>& y, const std::shared_ptr<Node>& x, const Tensor& in,
                 const char* threads, float tol) {
-    auto model = std::make_shared<Model>(OutputVector{y->output(0)},
-                                         std::vector<std::shared_ptr<Node>>{x});
+    auto model =
+        std::make_shared<Model>(OutputVector{y->output(0)}, std::vector<std::shared_ptr<Node>>{x});
     auto compiled = std::make_shared<const cpu::CompiledModel>(
         model, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
     EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
@@ -81,12 +81,14 @@ TEST(CpuLayerNormKernel, SeveralNormalizedAxesAndBroadcastScale) {
 
 TEST(CpuLayerNormKernel, ShapeChecks) {
     auto x = make_parameter(ElementType::f32, Shape{2, 4}, "x");
-    EXPECT_THROW(make_node("LayerNorm", {x->output(0), make_constant(random_f32({3}, 1))->output(0)},
-                           {{"axis", int64_t{-1}}}),
-                 Error);
-    EXPECT_THROW(make_node("LayerNorm", {x->output(0), make_constant(random_f32({4}, 1))->output(0)},
-                           {{"axis", int64_t{2}}}),
-                 Error);
+    EXPECT_THROW(
+        make_node("LayerNorm", {x->output(0), make_constant(random_f32({3}, 1))->output(0)},
+                  {{"axis", int64_t{-1}}}),
+        Error);
+    EXPECT_THROW(
+        make_node("LayerNorm", {x->output(0), make_constant(random_f32({4}, 1))->output(0)},
+                  {{"axis", int64_t{2}}}),
+        Error);
 }
 
 TEST(CpuFullyConnectedKernel, MatchesReferenceOnOddSizes) {
@@ -96,7 +98,7 @@ TEST(CpuFullyConnectedKernel, MatchesReferenceOnOddSizes) {
                 check_fc({3, 7}, n, tb, threads);
                 check_fc({2, 37, 65}, n, tb, threads);  // row tiles split over threads
             }
-    check_fc({1, 64}, 4099, false, "2");  // column panels split over threads
-    check_fc({3, 0}, 5, false, "2");      // empty product: the bias alone
+    check_fc({1, 64}, 4099, false, "2");    // column panels split over threads
+    check_fc({3, 0}, 5, false, "2");        // empty product: the bias alone
     check_fc({37, 1100}, 4001, true, "2");  // 17 MB packed: split by columns despite many rows
 }

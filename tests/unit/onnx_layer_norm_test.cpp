@@ -101,8 +101,8 @@ void check_layer_norm(int64_t axis, bool all_outputs) {
         for (int64_t i = 0; i < n; ++i) var += (row[i] - mean) * (row[i] - mean);
         var /= n;
         for (int64_t i = 0; i < n; ++i) {
-            const double want = (row[i] - mean) / std::sqrt(var + 1e-3) * (0.5 + 0.1 * i) +
-                                (-0.3 + 0.1 * i);
+            const double want =
+                (row[i] - mean) / std::sqrt(var + 1e-3) * (0.5 + 0.1 * i) + (-0.3 + 0.1 * i);
             ASSERT_NEAR(y.data<float>()[r * n + i], want, 1e-4) << "row " << r << " element " << i;
         }
     }
@@ -115,6 +115,4 @@ TEST(OnnxLayerNormalization, TranslatedAsMvnWhenOnlyYIsWanted) {
     check_layer_norm(1, false);
 }
 
-TEST(OnnxLayerNormalization, FunctionBodyForMeanAndInvStdDev) {
-    check_layer_norm(-1, true);
-}
+TEST(OnnxLayerNormalization, FunctionBodyForMeanAndInvStdDev) { check_layer_norm(-1, true); }

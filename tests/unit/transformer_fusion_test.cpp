@@ -49,16 +49,16 @@ void expect_close(const TensorVector& a, const TensorVector& b, float tol) {
 // Runs `pass` on a copy of the model; checks the fused-type count and that the fused graph (by
 // reference kernels and on the CPU device with 2 threads) matches the original.
 template <class Pass>
-void check_pass(const std::shared_ptr<Model>& model, const std::string& fused_type,
-                size_t expected, const TensorVector& inputs, float tol = 1e-5f) {
+void check_pass(const std::shared_ptr<Model>& model, const std::string& fused_type, size_t expected,
+                const TensorVector& inputs, float tol = 1e-5f) {
     const TensorVector before = evaluate_model(*model, inputs);
     auto fused = model->clone();
     Pass().run(*fused);
     fused->validate();
     EXPECT_EQ(count_type(*fused, fused_type), expected);
     expect_close(evaluate_model(*fused, inputs), before, tol);
-    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(
-        fused, AnyMap{{"INFERENCE_NUM_THREADS", "2"}}));
+    cpu::InferRequest req(
+        std::make_shared<const cpu::CompiledModel>(fused, AnyMap{{"INFERENCE_NUM_THREADS", "2"}}));
     for (size_t i = 0; i < inputs.size(); ++i) req.set_input(i, inputs[i]);
     req.infer();
     TensorVector outs;
@@ -142,8 +142,8 @@ TEST(LayerNormFusion, StopsAtSharedValuesAndOtherAxes) {
     const Output scaled = op("Multiply", n, cst(random_f32({19}, 9)));
     const Output y = op("Add", scaled, cst(random_f32({19}, 10)));
     // `scaled` is an output too: the fused node ends before the Add.
-    check_pass<LayerNormFusion>(model_of({y, scaled}, x), "LayerNorm", 1,
-                                {random_f32({5, 19}, 11)}, 1e-4f);
+    check_pass<LayerNormFusion>(model_of({y, scaled}, x), "LayerNorm", 1, {random_f32({5, 19}, 11)},
+                                1e-4f);
     auto fused = model_of({y, scaled}, x)->clone();
     LayerNormFusion().run(*fused);
     EXPECT_EQ(count_type(*fused, "Add"), 1u);
@@ -173,11 +173,11 @@ TEST(LayerNormFusion, RmsNormPatterns) {
 TEST(MatMulBiasFusion, FusesConstantBiasOnly) {
     auto x = make_parameter(ElementType::f32, Shape{2, 7, 13}, "x");
     const Output xo = x->output(0);
-    const Output a = op("Add", cst(random_f32({29}, 16)),
-                        op("MatMul", xo, cst(random_f32({13, 29}, 17))));
-    const Output b = op("Add", make_op("MatMul", {xo, cst(random_f32({31, 13}, 18))},
-                                       {{"transpose_b", true}}),
-                        cst(random_f32({1, 1, 31}, 19)));
+    const Output a =
+        op("Add", cst(random_f32({29}, 16)), op("MatMul", xo, cst(random_f32({13, 29}, 17))));
+    const Output b =
+        op("Add", make_op("MatMul", {xo, cst(random_f32({31, 13}, 18))}, {{"transpose_b", true}}),
+           cst(random_f32({1, 1, 31}, 19)));
     check_pass<MatMulBiasFusion>(model_of({a, b}, x), "FullyConnected", 2,
                                  {random_f32({2, 7, 13}, 20)});
 }
@@ -189,7 +189,8 @@ TEST(MatMulBiasFusion, KeepsSharedProductsAndFullBiases) {
     const Output a = op("Add", p, cst(random_f32({5}, 22)));
     const Output b = op("Add", op("MatMul", xo, cst(random_f32({11, 5}, 23))),
                         cst(random_f32({3, 5}, 24)));  // not one value per column
-    const Output c = op("Add", op("MatMul", xo, cst(random_f32({11, 5}, 25))), b);  // bias not constant
+    const Output c =
+        op("Add", op("MatMul", xo, cst(random_f32({11, 5}, 25))), b);  // bias not constant
     check_pass<MatMulBiasFusion>(model_of({a, p, b, c}, x), "FullyConnected", 0,
                                  {random_f32({3, 11}, 26)});
 }
@@ -202,8 +203,8 @@ std::shared_ptr<Model> attention_graph(bool with_mask, bool scale_by_divide, boo
     auto k0 = make_parameter(ElementType::f32, Shape{2, 9, 3, 5}, "k");
     auto v = make_parameter(ElementType::f32, Shape{2, 3, 9, 4}, "v");
     auto mask = make_parameter(ElementType::f32, Shape{2, 1, 1, 9}, "mask");
-    const Output kt = make_op("Transpose", {k0->output(0),
-                                            cst(Tensor::from_vector<int64_t>({0, 2, 3, 1}))});
+    const Output kt =
+        make_op("Transpose", {k0->output(0), cst(Tensor::from_vector<int64_t>({0, 2, 3, 1}))});
     Output s = op("MatMul", q->output(0), kt);
     s = scale_by_divide ? op("Divide", s, cst(2.2360679f)) : op("Multiply", cst(0.5f), s);
     if (with_mask) s = op("Add", s, mask->output(0));
@@ -279,11 +280,13 @@ void check_sdpa_kernel(const Shape& qs, const Shape& ks, const Shape& vs, const 
 TEST(CpuAttentionKernel, MatchesReferenceOnOddSizes) {
     for (const char* threads : {"1", "2"}) {
         const Shape m1{2, 1, 1, 19}, m2{17, 19}, m3{2, 3, 17, 1};
-        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, nullptr, false, false, threads);
+        check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, nullptr, false, false,
+                          threads);
         check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m1, false, false, threads);
         check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m2, true, false, threads);
         check_sdpa_kernel({2, 3, 17, 9}, {2, 3, 19, 9}, {2, 3, 19, 5}, &m3, false, false, threads);
-        check_sdpa_kernel({1, 5, 33, 7}, {1, 5, 33, 7}, {1, 5, 33, 7}, nullptr, false, true, threads);
+        check_sdpa_kernel({1, 5, 33, 7}, {1, 5, 33, 7}, {1, 5, 33, 7}, nullptr, false, true,
+                          threads);
         check_sdpa_kernel({3, 1, 4}, {1, 40, 4}, {3, 40, 6}, nullptr, false, false, threads);
     }
 }

@@ -42,12 +42,11 @@ KernelFn make_attention_f32_kernel(const Node& node, const KernelContext& kc) {
                    " query, key and value must be at least 2-D");
         const int64_t l = q.shape()[q.rank() - 2], e = q.shape().back();
         const int64_t s = k.shape()[k.rank() - 2], ev = v.shape().back();
-        KILN_CHECK(k.shape().back() == e && v.shape()[v.rank() - 2] == s, context,
-                   " query ", to_string(q.shape()), ", key ", to_string(k.shape()), " and value ",
+        KILN_CHECK(k.shape().back() == e && v.shape()[v.rank() - 2] == s, context, " query ",
+                   to_string(q.shape()), ", key ", to_string(k.shape()), " and value ",
                    to_string(v.shape()), " do not fit together");
-        const Shape batch =
-            broadcast_static(broadcast_static(batch_of(q.shape()), batch_of(k.shape())),
-                             batch_of(v.shape()));
+        const Shape batch = broadcast_static(
+            broadcast_static(batch_of(q.shape()), batch_of(k.shape())), batch_of(v.shape()));
         Shape out_shape = batch;
         out_shape.push_back(l);
         out_shape.push_back(ev);
@@ -85,46 +84,48 @@ KernelFn make_attention_f32_kernel(const Node& node, const KernelContext& kc) {
         const float* md = mask.empty() ? nullptr : mask.data<float>();
         float* yd = y.data<float>();
         if (count > 0 && l > 0 && ev > 0) {
-            threads_of(ctx).parallel_for(0, count, 2 * l * s * (e + ev), [&](int64_t lo, int64_t hi) {
-                thread_local std::vector<float> scores;
-                scores.resize(static_cast<size_t>(l * s));
-                for (int64_t b = lo; b < hi; ++b) {
-                    float* yb = yd + b * l * ev;
-                    if (s == 0 || e == 0) {
-                        // No keys (or empty embeddings): softmax of nothing, or of zeros.
-                        std::fill(yb, yb + l * ev, 0.f);
-                        if (s == 0) continue;
-                    }
-                    if (e > 0) {
-                        const gemm::PackedB kt =
-                            gemm::pack_b(kd + ki[b] * s * e, e, s, e, true, isa);
-                        gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
-                    } else {
-                        std::fill(scores.begin(), scores.end(), 0.f);
-                    }
-                    // Mask offset of this matrix: its batch coordinates through the strides.
-                    int64_t moff = 0;
-                    if (md) {
-                        int64_t rest = b;
-                        for (size_t d = batch.size(); d-- > 0;) {
-                            moff += (rest % batch[d]) * mask_strides[d];
-                            rest /= batch[d];
+            threads_of(ctx).parallel_for(
+                0, count, 2 * l * s * (e + ev), [&](int64_t lo, int64_t hi) {
+                    thread_local std::vector<float> scores;
+                    scores.resize(static_cast<size_t>(l * s));
+                    for (int64_t b = lo; b < hi; ++b) {
+                        float* yb = yd + b * l * ev;
+                        if (s == 0 || e == 0) {
+                            // No keys (or empty embeddings): softmax of nothing, or of zeros.
+                            std::fill(yb, yb + l * ev, 0.f);
+                            if (s == 0) continue;
                         }
-                    }
-                    for (int64_t i = 0; i < l; ++i) {
-                        attention::SoftmaxRow row;
-                        row.scale = scale;
+                        if (e > 0) {
+                            const gemm::PackedB kt =
+                                gemm::pack_b(kd + ki[b] * s * e, e, s, e, true, isa);
+                            gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
+                        } else {
+                            std::fill(scores.begin(), scores.end(), 0.f);
+                        }
+                        // Mask offset of this matrix: its batch coordinates through the strides.
+                        int64_t moff = 0;
                         if (md) {
-                            row.mask = md + moff + i * mask_strides[batch.size()];
-                            row.mask_stride = mask_strides[batch.size() + 1];
+                            int64_t rest = b;
+                            for (size_t d = batch.size(); d-- > 0;) {
+                                moff += (rest % batch[d]) * mask_strides[d];
+                                rest /= batch[d];
+                            }
                         }
-                        const int64_t valid = causal ? std::min(s, i + 1) : s;
-                        softmax(scores.data() + i * s, s, valid, row);
+                        for (int64_t i = 0; i < l; ++i) {
+                            attention::SoftmaxRow row;
+                            row.scale = scale;
+                            if (md) {
+                                row.mask = md + moff + i * mask_strides[batch.size()];
+                                row.mask_stride = mask_strides[batch.size() + 1];
+                            }
+                            const int64_t valid = causal ? std::min(s, i + 1) : s;
+                            softmax(scores.data() + i * s, s, valid, row);
+                        }
+                        const gemm::PackedB vp =
+                            gemm::pack_b(vd + vi[b] * s * ev, s, ev, ev, false, isa);
+                        gemm::gemm(scores.data(), s, vp, yb, ev, l);
                     }
-                    const gemm::PackedB vp = gemm::pack_b(vd + vi[b] * s * ev, s, ev, ev, false, isa);
-                    gemm::gemm(scores.data(), s, vp, yb, ev, l);
-                }
-            });
+                });
         }
         out.assign(1, std::move(y));
     };

@@ -61,8 +61,7 @@ BatchPlan plan_batch(const std::string& context, const Shape& as, const Shape& b
 
 KernelFn make_batched_matmul_f32_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() != "MatMul" || node.input_count() != 2) return {};
-    if (node.input_type(0) != ElementType::f32 || node.input_type(1) != ElementType::f32)
-        return {};
+    if (node.input_type(0) != ElementType::f32 || node.input_type(1) != ElementType::f32) return {};
     const PartialShape& as = node.input_shape(0);
     const PartialShape& bs = node.input_shape(1);
     if (!as.rank_is_static() || !bs.rank_is_static() || as.rank() < 2 || bs.rank() < 2) return {};

@@ -55,9 +55,10 @@ KernelFn make_layer_norm_f32_kernel(const Node& node, const KernelContext&) {
     return [st, axis, normalized, context](const TensorVector& in, TensorVector& out,
                                            ExecContext& ctx) {
         const Tensor& x = in[0];
-        KILN_CHECK(x.rank() > axis && Shape(x.shape().begin() + axis, x.shape().end()) == normalized,
-                   context, " input 0 has shape ", to_string(x.shape()),
-                   ", its normalized axes must be ", to_string(normalized));
+        KILN_CHECK(
+            x.rank() > axis && Shape(x.shape().begin() + axis, x.shape().end()) == normalized,
+            context, " input 0 has shape ", to_string(x.shape()), ", its normalized axes must be ",
+            to_string(normalized));
         Tensor y(ElementType::f32, x.shape());
         const int64_t n = st->params.n;
         const int64_t rows = n > 0 ? x.size() / n : 0;

@@ -148,10 +148,18 @@ KernelFn make_transpose_kernel(const Node& node, const KernelContext&) {
         ThreadPool& pool = threads_of(ctx);
         if (x.size() > 0) {
             switch (bytes) {
-                case 1: run_typed<uint8_t>(pool, c, x, y); break;
-                case 2: run_typed<uint16_t>(pool, c, x, y); break;
-                case 4: run_typed<uint32_t>(pool, c, x, y); break;
-                default: run_typed<uint64_t>(pool, c, x, y); break;
+                case 1:
+                    run_typed<uint8_t>(pool, c, x, y);
+                    break;
+                case 2:
+                    run_typed<uint16_t>(pool, c, x, y);
+                    break;
+                case 4:
+                    run_typed<uint32_t>(pool, c, x, y);
+                    break;
+                default:
+                    run_typed<uint64_t>(pool, c, x, y);
+                    break;
             }
         }
         out.assign(1, std::move(y));

@@ -90,35 +90,40 @@ void eval_sdpa(const Node& node, const TensorVector& in, TensorVector& out, Exec
         const T* v = in[2].data<T>();
         T* y = out[0].data<T>();
         std::vector<double> row(static_cast<size_t>(s));
-        for_each_broadcast<3>(batch, {Shape(qs.begin(), qs.end() - 2), Shape(ks.begin(), ks.end() - 2),
-                                      Shape(vs.begin(), vs.end() - 2)},
-                              [&](int64_t b, const auto& off) {
-            const T* qb = q + off[0] * l * e;
-            const T* kb = k + off[1] * s * e;
-            const T* vb = v + off[2] * s * ev;
-            for (int64_t i = 0; i < l; ++i) {
-                double mx = -std::numeric_limits<double>::infinity();
-                for (int64_t j = 0; j < s; ++j) {
-                    double acc = 0.0;
-                    for (int64_t p = 0; p < e; ++p) acc += as_double(qb[i * e + p]) * as_double(kb[j * e + p]);
-                    acc *= scale;
-                    if (causal && j > i) acc = -std::numeric_limits<double>::infinity();
-                    if (has_mask) acc += mask[static_cast<size_t>((b * l + i) * s + j)];
-                    row[j] = acc;
-                    mx = std::max(mx, acc);
+        for_each_broadcast<3>(
+            batch,
+            {Shape(qs.begin(), qs.end() - 2), Shape(ks.begin(), ks.end() - 2),
+             Shape(vs.begin(), vs.end() - 2)},
+            [&](int64_t b, const auto& off) {
+                const T* qb = q + off[0] * l * e;
+                const T* kb = k + off[1] * s * e;
+                const T* vb = v + off[2] * s * ev;
+                for (int64_t i = 0; i < l; ++i) {
+                    double mx = -std::numeric_limits<double>::infinity();
+                    for (int64_t j = 0; j < s; ++j) {
+                        double acc = 0.0;
+                        for (int64_t p = 0; p < e; ++p)
+                            acc += as_double(qb[i * e + p]) * as_double(kb[j * e + p]);
+                        acc *= scale;
+                        if (causal && j > i) acc = -std::numeric_limits<double>::infinity();
+                        if (has_mask) acc += mask[static_cast<size_t>((b * l + i) * s + j)];
+                        row[j] = acc;
+                        mx = std::max(mx, acc);
+                    }
+                    double sum = 0.0;
+                    for (int64_t j = 0; j < s; ++j) {
+                        row[j] = mx == -std::numeric_limits<double>::infinity()
+                                     ? 0.0
+                                     : std::exp(row[j] - mx);
+                        sum += row[j];
+                    }
+                    for (int64_t c = 0; c < ev; ++c) {
+                        double acc = 0.0;
+                        for (int64_t j = 0; j < s; ++j) acc += row[j] * as_double(vb[j * ev + c]);
+                        y[(b * l + i) * ev + c] = float_from_double<T>(sum > 0 ? acc / sum : 0.0);
+                    }
                 }
-                double sum = 0.0;
-                for (int64_t j = 0; j < s; ++j) {
-                    row[j] = mx == -std::numeric_limits<double>::infinity() ? 0.0 : std::exp(row[j] - mx);
-                    sum += row[j];
-                }
-                for (int64_t c = 0; c < ev; ++c) {
-                    double acc = 0.0;
-                    for (int64_t j = 0; j < s; ++j) acc += row[j] * as_double(vb[j * ev + c]);
-                    y[(b * l + i) * ev + c] = float_from_double<T>(sum > 0 ? acc / sum : 0.0);
-                }
-            }
-        });
+            });
     });
 }
 

@@ -28,8 +28,8 @@ void infer_fully_connected(ShapeContext& ctx) {
     }
     const bool tb = ctx.attrs().get_bool("transpose_b", false);
     const Dimension k = tb ? w[1] : w[0], n = tb ? w[0] : w[1];
-    ctx.check(x[x.size() - 1].compatible(k), "inner dimensions do not match: ", to_string(x),
-              " x ", to_string(w));
+    ctx.check(x[x.size() - 1].compatible(k), "inner dimensions do not match: ", to_string(x), " x ",
+              to_string(w));
     ctx.check(!b.rank_is_static() || b[0].compatible(n), "bias ", to_string(b),
               " does not match the output width of ", to_string(w));
     std::vector<Dimension> out = x.dims();

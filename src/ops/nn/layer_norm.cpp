@@ -24,7 +24,8 @@ void infer_layer_norm(ShapeContext& ctx) {
     if (x.rank_is_static()) {
         const int64_t rank = static_cast<int64_t>(x.size());
         const int64_t axis = normalize_axis(ctx, ctx.attrs().get_int("axis", -1), rank);
-        const PartialShape normalized(std::vector<Dimension>(x.dims().begin() + axis, x.dims().end()));
+        const PartialShape normalized(
+            std::vector<Dimension>(x.dims().begin() + axis, x.dims().end()));
         for (size_t i = 1; i < ctx.input_count(); ++i) {
             const PartialShape& p = ctx.input_shape(i);
             if (!p.rank_is_static()) continue;
@@ -50,8 +51,8 @@ std::vector<double> expand(const Tensor& t, const Shape& normalized) {
 void eval_layer_norm(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
     allocate_outputs(node, in, out);
     const Shape& s = in[0].shape();
-    const int64_t axis = normalize_axis(node, node.attrs().get_int("axis", -1),
-                                        static_cast<int64_t>(s.size()));
+    const int64_t axis =
+        normalize_axis(node, node.attrs().get_int("axis", -1), static_cast<int64_t>(s.size()));
     const Shape normalized(s.begin() + axis, s.end());
     const int64_t inner = shape_size(normalized);
     const int64_t rows = inner > 0 ? in[0].size() / inner : 0;

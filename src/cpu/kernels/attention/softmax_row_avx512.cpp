@@ -48,8 +48,8 @@ void softmax_row_avx512(float* x, int64_t n, int64_t valid, const SoftmaxRow& p)
     const __m512 neg_inf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
     __m512 vmax = neg_inf;
     for (int64_t j = 0; j < valid; j += 16) {
-        const __mmask16 m = static_cast<__mmask16>(
-            valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
+        const __mmask16 m =
+            static_cast<__mmask16>(valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
         __m512 v = _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), scale);
         if (p.mask)
             v = _mm512_add_ps(v, p.mask_stride ? _mm512_maskz_loadu_ps(m, p.mask + j)
@@ -65,16 +65,16 @@ void softmax_row_avx512(float* x, int64_t n, int64_t valid, const SoftmaxRow& p)
     const __m512 vmx = _mm512_set1_ps(mx);
     __m512 vsum = _mm512_setzero_ps();
     for (int64_t j = 0; j < valid; j += 16) {
-        const __mmask16 m = static_cast<__mmask16>(
-            valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
+        const __mmask16 m =
+            static_cast<__mmask16>(valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
         const __m512 e = exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + j), vmx));
         _mm512_mask_storeu_ps(x + j, m, e);
         vsum = _mm512_mask_add_ps(vsum, m, vsum, e);
     }
     const __m512 inv = _mm512_set1_ps(1.f / reduce16(vsum, [](float a, float b) { return a + b; }));
     for (int64_t j = 0; j < valid; j += 16) {
-        const __mmask16 m = static_cast<__mmask16>(
-            valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
+        const __mmask16 m =
+            static_cast<__mmask16>(valid - j >= 16 ? 0xffff : (1u << (valid - j)) - 1u);
         _mm512_mask_storeu_ps(x + j, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + j), inv));
     }
     std::fill(x + std::max<int64_t>(valid, 0), x + n, 0.f);

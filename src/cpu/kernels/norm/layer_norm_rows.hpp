@@ -6,9 +6,9 @@
 namespace kiln::cpu::norm {
 
 struct LayerNormParams {
-    int64_t n = 0;        // elements per row
-    float epsilon = 0.f;  // added to the variance inside the square root
-    bool rms = false;     // RMSNorm: no mean is subtracted
+    int64_t n = 0;                 // elements per row
+    float epsilon = 0.f;           // added to the variance inside the square root
+    bool rms = false;              // RMSNorm: no mean is subtracted
     const float* scale = nullptr;  // n values
     const float* bias = nullptr;   // n values
 };

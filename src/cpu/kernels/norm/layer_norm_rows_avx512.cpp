@@ -60,7 +60,8 @@ void layer_norm_rows_avx512(const float* x, float* y, int64_t rows, const LayerN
                                                     _mm512_loadu_ps(p.bias + i)));
         }
         if (tail) {
-            const __m512 t = _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), vm), inv);
+            const __m512 t =
+                _mm512_mul_ps(_mm512_sub_ps(_mm512_maskz_loadu_ps(tail, x + full), vm), inv);
             _mm512_mask_storeu_ps(y + full, tail,
                                   _mm512_fmadd_ps(t, _mm512_maskz_loadu_ps(tail, p.scale + full),
                                                   _mm512_maskz_loadu_ps(tail, p.bias + full)));
