@@ -1,7 +1,11 @@
+#include "transforms/attention_fusion.hpp"
 #include "transforms/common_subexpressions.hpp"
 #include "transforms/constant_folding.hpp"
 #include "transforms/fold_shape_of.hpp"
 #include "transforms/fuse_convolution.hpp"
+#include "transforms/gelu_fusion.hpp"
+#include "transforms/layer_norm_fusion.hpp"
+#include "transforms/matmul_bias_fusion.hpp"
 #include "transforms/pass_manager.hpp"
 
 namespace kiln {
@@ -20,6 +24,10 @@ void run_common_passes(Model& model) {
 void run_cpu_passes(Model& model) {
     PassManager pm;
     // Fusion passes register here, in the order they must run.
+    pm.add<GeluFusion>();
+    pm.add<LayerNormFusion>();
+    pm.add<MatMulBiasFusion>();
+    pm.add<AttentionFusion>();
     pm.add<FuseConvolution>();
     pm.run(model);
     model.validate();

@@ -56,9 +56,9 @@ TEST(CpuMatMulKernel, TransposedWeightsAndBatchedActivations) {
     check_matmul({3, 1, 4, 9}, {9, 13}, false, true);
 }
 
-TEST(CpuMatMulKernel, OtherShapesKeepTheReferenceKernel) {
+TEST(CpuMatMulKernel, OtherShapes) {
     check_matmul({9}, {9, 4}, false, false);        // 1-D activation
-    check_matmul({2, 3, 4}, {2, 4, 5}, false, false);  // batched weight
+    check_matmul({2, 3, 4}, {2, 4, 5}, false, true);   // batched weight: the batched kernel
 }
 
 TEST(CpuMatMulKernel, EmptyDimensions) {

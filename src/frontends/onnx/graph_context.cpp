@@ -1,5 +1,6 @@
 #include "frontends/onnx/graph_context.hpp"
 
+#include <algorithm>
 #include <set>
 
 #include "frontends/onnx/tensor_proto.hpp"
@@ -89,6 +90,15 @@ void GraphContext::translate_node(const onnx::NodeProto& node) {
         const std::string msg = e.what();
         if (msg.rfind("[ONNX", 0) == 0) throw;
         ctx.fail(msg);
+    }
+    // No outputs (and no sequences bound by the translator itself): the translator leaves this
+    // form of the operator to the schema's function body.
+    const bool bound_sequences =
+        std::any_of(node.output().begin(), node.output().end(),
+                    [&](const std::string& o) { return sequences_.count(o) > 0; });
+    if (outs.empty() && node.output_size() > 0 && !bound_sequences) {
+        expand_function(node, version);
+        return;
     }
     for (size_t i = 0; i < static_cast<size_t>(node.output_size()); ++i) {
         const std::string& name = node.output(static_cast<int>(i));

@@ -106,7 +106,7 @@ private:
 };
 
 /// A translator turns one ONNX node into core graph values, one per ONNX output (missing
-/// trailing outputs may be omitted).
+/// trailing outputs may be omitted). No outputs at all asks for the schema's function body.
 using Translator = OutputVector (*)(const NodeContext&);
 
 }  // namespace kiln::onnx_fe

@@ -10,6 +10,9 @@ void register_pool(OpRegistry& r);
 void register_norm(OpRegistry& r);
 void register_dropout(OpRegistry& r);
 void register_fused_conv(OpRegistry& r);
+void register_layer_norm(OpRegistry& r);
+void register_fully_connected(OpRegistry& r);
+void register_attention(OpRegistry& r);
 }  // namespace nn
 
 void register_nn_ops(OpRegistry& r) {
@@ -20,6 +23,9 @@ void register_nn_ops(OpRegistry& r) {
     nn::register_norm(r);
     nn::register_dropout(r);
     nn::register_fused_conv(r);
+    nn::register_layer_norm(r);
+    nn::register_fully_connected(r);
+    nn::register_attention(r);
 }
 
 }  // namespace kiln

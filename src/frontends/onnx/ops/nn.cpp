@@ -317,6 +317,30 @@ OutputVector mean_variance_norm(const NodeContext& ctx) {
                     {"eps_mode", std::string("inside_sqrt")}})};
 }
 
+// LayerNormalization as MVN over the trailing axes, then scale and bias (OpenVINO's form; the
+// CPU device fuses it back into one LayerNorm kernel). The Mean / InvStdDev outputs and
+// non-f32 inputs (stash_type casts) take the schema's function body instead.
+OutputVector layer_norm(const NodeContext& ctx) {
+    const Output x = ctx.input(0);
+    if (ctx.has_output(1) || ctx.has_output(2) || x.element_type() != ElementType::f32 ||
+        !x.partial_shape().rank_is_static())
+        return {};
+    const int64_t rank = static_rank(ctx, x, "input");
+    int64_t axis = ctx.attr_int("axis", -1);
+    if (axis < 0) axis += rank;
+    ctx.check(axis >= 0 && axis < rank, "axis ", ctx.attr_int("axis", -1),
+              " is out of range for rank ", rank);
+    Ints axes;
+    for (int64_t i = axis; i < rank; ++i) axes.push_back(i);
+    Output y = ctx.op("MVN", {x, ints_const(ctx, axes)},
+                      {{"normalize_variance", true},
+                       {"eps", double{ctx.attr_float("epsilon", 1e-5f)}},
+                       {"eps_mode", std::string("inside_sqrt")}});
+    y = ctx.op("Multiply", {y, ctx.input(1)});
+    if (ctx.has_input(2)) y = ctx.op("Add", {y, ctx.input(2)});
+    return {y};
+}
+
 OutputVector lrn(const NodeContext& ctx) {
     return {ctx.op("LRN", {ctx.input(0), ints_const(ctx, {1})},
                    {{"alpha", double{ctx.attr_float("alpha", 1e-4f)}},
@@ -395,6 +419,7 @@ void register_nn_translators(TranslatorRegistry& r) {
     r.add("BatchNormalization", batch_norm);
     r.add("InstanceNormalization", instance_norm);
     r.add("MeanVarianceNormalization", mean_variance_norm);
+    r.add("LayerNormalization", layer_norm);
     r.add("LRN", lrn);
     r.add("MatMul", matmul);
     r.add("Gemm", gemm);
