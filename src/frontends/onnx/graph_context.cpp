@@ -109,16 +109,37 @@ void GraphContext::translate_node(const onnx::NodeProto& node) {
     }
 }
 
-Subgraph GraphContext::translate(const onnx::GraphProto& graph, const std::string& name) {
-    for (const auto& init : graph.initializer()) {
-        Tensor t;
-        try {
-            t = tensor_from_proto(init, info_.base_dir);
-        } catch (const Error& e) {
-            KILN_THROW("ONNX initializer '", init.name(), "': ", e.what());
-        }
-        bind(init.name(), make_constant(std::move(t), init.name())->output(0));
+Subgraph GraphContext::translate_releasing(onnx::GraphProto& graph, const std::string& name) {
+    for (int i = 0; i < graph.initializer_size(); ++i) {
+        bind_initializer(graph.initializer(i));
+        // Only the name is read after this: give the bytes back now.
+        onnx::TensorProto& init = *graph.mutable_initializer(i);
+        std::string().swap(*init.mutable_raw_data());
+        init.clear_float_data();
+        init.clear_int64_data();
+        init.clear_int32_data();
+        init.clear_double_data();
+        init.clear_uint64_data();
     }
+    return translate_nodes(graph, name);
+}
+
+void GraphContext::bind_initializer(const onnx::TensorProto& init) {
+    Tensor t;
+    try {
+        t = tensor_from_proto(init, info_.base_dir);
+    } catch (const Error& e) {
+        KILN_THROW("ONNX initializer '", init.name(), "': ", e.what());
+    }
+    bind(init.name(), make_constant(std::move(t), init.name())->output(0));
+}
+
+Subgraph GraphContext::translate(const onnx::GraphProto& graph, const std::string& name) {
+    for (const auto& init : graph.initializer()) bind_initializer(init);
+    return translate_nodes(graph, name);
+}
+
+Subgraph GraphContext::translate_nodes(const onnx::GraphProto& graph, const std::string& name) {
     for (const auto& sparse : graph.sparse_initializer())
         KILN_THROW("ONNX sparse initializer '", sparse.values().name(), "' is not supported");
 
@@ -168,7 +189,7 @@ std::shared_ptr<Model> translate_model(onnx::ModelProto& proto, const std::strin
     if (!info.opsets.count("")) info.opsets[""] = 1;
     KILN_CHECK(proto.has_graph(), "ONNX model has no graph");
     GraphContext ctx(info);
-    Subgraph sg = ctx.translate(proto.graph(), name);
+    Subgraph sg = ctx.translate_releasing(*proto.mutable_graph(), name);
     for (const auto& p : proto.metadata_props()) sg.model->rt_info()["onnx_meta/" + p.key()] = p.value();
     return sg.model;
 }

@@ -21,6 +21,9 @@ public:
 
     /// Translates `graph`; for a sub-graph the result's extra parameters capture outer values.
     Subgraph translate(const onnx::GraphProto& graph, const std::string& name);
+    /// The same for the main graph, whose initializer bytes are released as soon as they are
+    /// copied into constants, so a large model is not held twice while it is read.
+    Subgraph translate_releasing(onnx::GraphProto& graph, const std::string& name);
 
     /// The value named `name`, from this graph or (captured) from an enclosing one.
     Output lookup(const std::string& name);
@@ -40,6 +43,8 @@ public:
 
 private:
     void expand_function(const onnx::NodeProto& node, int64_t opset);
+    void bind_initializer(const onnx::TensorProto& init);
+    Subgraph translate_nodes(const onnx::GraphProto& graph, const std::string& name);
 
     const ModelInfo& info_;
     GraphContext* parent_;

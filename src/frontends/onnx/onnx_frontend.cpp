@@ -60,23 +60,40 @@ void normalize_opset(onnx::ModelProto& proto) {
 
 }  // namespace
 
-std::shared_ptr<Model> read_onnx_from_memory(const std::string& bytes, const std::string& base_dir,
-                                             const std::string& name) {
-    onnx::ModelProto proto;
-    KILN_CHECK(proto.ParseFromString(bytes), "'", name,
-               "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt file)");
+namespace {
+
+std::shared_ptr<Model> translate_parsed(onnx::ModelProto& proto, const std::string& base_dir,
+                                        const std::string& name) {
     KILN_CHECK(proto.has_graph(), "'", name, "' is not a valid ONNX model: it has no graph");
     check_graph_wiring(proto.graph());
     normalize_opset(proto);
     return onnx_fe::translate_model(proto, base_dir, name);
 }
 
+}  // namespace
+
+std::shared_ptr<Model> read_onnx_from_memory(const std::string& bytes, const std::string& base_dir,
+                                             const std::string& name) {
+    onnx::ModelProto proto;
+    KILN_CHECK(proto.ParseFromString(bytes), "'", name,
+               "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt file)");
+    return translate_parsed(proto, base_dir, name);
+}
+
 std::shared_ptr<Model> read_onnx(const std::string& path) {
-    std::string bytes = read_file(path, "ONNX model");
     auto dir = std::filesystem::path(path).parent_path().string();
     std::string name = std::filesystem::path(path).stem().string();
     try {
-        return read_onnx_from_memory(bytes, dir, name);
+        onnx::ModelProto proto;
+        {
+            // The file's bytes go as soon as they are parsed: a large model is then held once
+            // as protobuf, and its initializers are released as they become constants.
+            const std::string bytes = read_file(path, "ONNX model");
+            KILN_CHECK(proto.ParseFromString(bytes), "'", name,
+                       "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt "
+                       "file)");
+        }
+        return translate_parsed(proto, dir, name);
     } catch (const Error& e) {
         const std::string msg = e.what();
         if (msg.find(path) != std::string::npos) throw;
