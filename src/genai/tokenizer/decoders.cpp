@@ -65,6 +65,13 @@ private:
     bool strip_first_;
 };
 
+int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
 // Runs of <0xAB> tokens become the bytes they name; a run that is not valid UTF-8 becomes one
 // U+FFFD per byte, as the reference implementation does.
 class ByteFallback : public Decoder {
@@ -92,9 +99,8 @@ public:
         for (auto& t : tokens) {
             int byte = -1;
             if (t.size() == 6 && t.compare(0, 3, "<0x") == 0 && t[5] == '>') {
-                char* end = nullptr;
-                const long v = std::strtol(t.substr(3, 2).c_str(), &end, 16);
-                if (end && *end == '\0') byte = static_cast<int>(v);
+                const int hi = hex_digit(t[3]), lo = hex_digit(t[4]);
+                if (hi >= 0 && lo >= 0) byte = hi * 16 + lo;
             }
             if (byte >= 0) {
                 run += static_cast<char>(byte);
