@@ -9,6 +9,7 @@
 #include "kiln/ir.hpp"
 #include "ops/reference_executor.hpp"
 #include "transforms/fuse_convolution.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
 
@@ -17,11 +18,7 @@ namespace {
 using Ints = std::vector<int64_t>;
 
 Tensor random_f32(Shape shape, uint32_t seed) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-2.f, 2.f);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
+    return test_data::random_f32(std::move(shape), seed, -2.f, 2.f);
 }
 
 Tensor scalar(float v) { return Tensor::scalar(v); }

@@ -8,18 +8,13 @@
 #include "cpu/compiled_model.hpp"
 #include "cpu/kernels/gemm/gemm.hpp"
 #include "ops/reference_executor.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
+using test_data::random_f32;
 
 namespace {
 
-Tensor random_f32(Shape shape, uint32_t seed) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-1.f, 1.f);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
-}
 
 bool bf16_supported() { return cpu::gemm::packing_isa(true) == cpu::gemm::Isa::avx512_bf16; }
 

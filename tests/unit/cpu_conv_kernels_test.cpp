@@ -7,6 +7,7 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
 
@@ -15,11 +16,7 @@ namespace {
 using Ints = std::vector<int64_t>;
 
 Tensor random_f32(Shape shape, uint32_t seed, float scale = 1.f) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-scale, scale);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
+    return test_data::random_f32(std::move(shape), seed, -scale, scale);
 }
 
 struct Case {

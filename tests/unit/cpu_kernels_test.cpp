@@ -6,18 +6,13 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
+using test_data::random_f32;
 
 namespace {
 
-Tensor random_f32(Shape shape, uint32_t seed) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-1.f, 1.f);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
-}
 
 // Compiles y = x @ W (W constant) on the CPU device and compares with the reference kernel.
 void check_matmul(const Shape& x_shape, const Shape& w_shape, bool transpose_b, bool expect_fast,

@@ -8,18 +8,13 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
+using test_data::random_f32;
 
 namespace {
 
-Tensor random_f32(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
-}
 
 void check_fast(const std::shared_ptr<Node>& y, const std::shared_ptr<Node>& x, const Tensor& in,
                 const char* threads, float tol) {

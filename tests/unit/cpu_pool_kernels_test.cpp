@@ -6,6 +6,7 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
 
@@ -14,11 +15,7 @@ namespace {
 using Ints = std::vector<int64_t>;
 
 Tensor random_f32(Shape shape, uint32_t seed) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(-3.f, 3.f);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
+    return test_data::random_f32(std::move(shape), seed, -3.f, 3.f);
 }
 
 Attributes pool_attrs(Ints kernel, Ints strides, Ints pb, Ints pe, const std::string& rounding,

@@ -12,17 +12,14 @@
 #include "transforms/gelu_fusion.hpp"
 #include "transforms/layer_norm_fusion.hpp"
 #include "transforms/matmul_bias_fusion.hpp"
+#include "random_tensors.hpp"
 
 using namespace kiln;
 
 namespace {
 
 Tensor random_f32(Shape shape, uint32_t seed, float lo = -2.f, float hi = 2.f) {
-    Tensor t(ElementType::f32, std::move(shape));
-    std::mt19937 gen(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
-    return t;
+    return test_data::random_f32(std::move(shape), seed, lo, hi);
 }
 
 Output cst(float v) { return make_constant(Tensor::scalar(v))->output(0); }

@@ -31,12 +31,6 @@ public:
     }
 };
 
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-    if (from.empty()) return;
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-        s.replace(at, from.size(), to);
-}
-
 class Replace : public Decoder {
 public:
     Replace(std::string from, std::string to) : from_(std::move(from)), to_(std::move(to)) {}

@@ -4,6 +4,7 @@
 #include <unicode/unistr.h>
 
 #include "genai/tokenizer/stages.hpp"
+#include "genai/tokenizer/utf8.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::tokenizer {
@@ -40,12 +41,6 @@ public:
         return icu::UnicodeString::fromUTF8(text).toLower().toUTF8String(s);
     }
 };
-
-void replace_all(std::string& s, const std::string& from, const std::string& to) {
-    if (from.empty()) return;
-    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
-        s.replace(at, from.size(), to);
-}
 
 class Replace : public Normalizer {
 public:

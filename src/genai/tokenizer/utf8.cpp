@@ -42,6 +42,12 @@ size_t complete_utf8_prefix(std::string_view s) {
     return n;
 }
 
+void replace_all(std::string& s, const std::string& from, const std::string& to) {
+    if (from.empty()) return;
+    for (size_t at = s.find(from); at != std::string::npos; at = s.find(from, at + to.size()))
+        s.replace(at, from.size(), to);
+}
+
 void check_utf8(std::string_view s, const char* what) {
     size_t i = 0;
     while (i < s.size()) {

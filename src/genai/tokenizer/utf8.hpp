@@ -1,5 +1,5 @@
 #pragma once
-// UTF-8 helpers shared by the tokenizer stages.
+// UTF-8 and string helpers shared by the tokenizer stages.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -14,6 +14,8 @@ size_t utf8_length(unsigned char lead);
 /// The longest prefix of `s` that ends on a character boundary and holds only complete,
 /// valid characters' bytes, scanning at most the last 3 bytes (streaming decode).
 size_t complete_utf8_prefix(std::string_view s);
+/// Replaces every occurrence of `from` (non-empty) in `s` by `to`, left to right.
+void replace_all(std::string& s, const std::string& from, const std::string& to);
 /// Throws kiln::Error naming `what` and the byte offset when `s` is not valid UTF-8.
 void check_utf8(std::string_view s, const char* what);
 

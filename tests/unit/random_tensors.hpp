@@ -1,0 +1,18 @@
+#pragma once
+// Deterministic random tensors for kernel tests: the same seed gives the same values everywhere.
+#include <random>
+
+#include "kiln/tensor.hpp"
+
+namespace kiln::test_data {
+
+/// f32 values uniform in [lo, hi).
+inline Tensor random_f32(Shape shape, uint32_t seed, float lo = -1.f, float hi = 1.f) {
+    Tensor t(ElementType::f32, std::move(shape));
+    std::mt19937 gen(seed);
+    std::uniform_real_distribution<float> dist(lo, hi);
+    for (int64_t i = 0; i < t.size(); ++i) t.data<float>()[i] = dist(gen);
+    return t;
+}
+
+}  // namespace kiln::test_data
