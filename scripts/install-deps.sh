@@ -8,17 +8,4 @@ PKGS=(g++ cmake make ccache pkg-config protobuf-compiler libprotobuf-dev libonnx
 # conflicts with Debian's npm package, so the commands, not the packages, decide.
 command -v node >/dev/null || PKGS+=(nodejs)
 command -v npm >/dev/null || PKGS+=(npm)
-missing=()
-for p in "${PKGS[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-[ ${#missing[@]} -eq 0 ] && exit 0
-if [ "$(id -u)" -ne 0 ]; then
-  echo "kiln: missing Debian packages: ${missing[*]}" >&2
-  echo "kiln: run as root, or install them with: sudo apt-get install ${missing[*]}" >&2
-  exit 1
-fi
-echo "kiln: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}"
+exec "$(dirname "$0")/apt-install-missing.sh" "building and testing Kiln" "${PKGS[@]}"

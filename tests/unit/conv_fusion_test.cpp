@@ -9,7 +9,7 @@
 #include "kiln/ir.hpp"
 #include "ops/reference_executor.hpp"
 #include "transforms/fuse_convolution.hpp"
-#include "random_tensors.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
 

@@ -7,7 +7,7 @@
 
 #include "cpu/compiled_model.hpp"
 #include "ops/reference_executor.hpp"
-#include "random_tensors.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
 using test_data::random_f32;

@@ -7,8 +7,10 @@
 #include "kiln/onnx.hpp"
 #include "kiln/runtime.hpp"
 #include "onnx/onnx_pb.h"
+#include "test_helpers.hpp"
 
 using namespace kiln;
+using test_data::count_type;
 
 namespace {
 
@@ -73,12 +75,6 @@ std::string layer_norm_model(int64_t axis, bool all_outputs) {
         out->mutable_type()->mutable_tensor_type()->set_elem_type(onnx::TensorProto::FLOAT);
     }
     return m.SerializeAsString();
-}
-
-size_t count_type(const Model& m, const std::string& type) {
-    size_t n = 0;
-    for (const auto& node : m.ordered_ops()) n += node->type() == type;
-    return n;
 }
 
 void check_layer_norm(int64_t axis, bool all_outputs) {

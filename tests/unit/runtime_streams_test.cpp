@@ -11,7 +11,7 @@
 #include "cpu/config.hpp"
 #include "kiln/runtime.hpp"
 #include "ops/reference_executor.hpp"
-#include "random_tensors.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
 using test_data::random_f32;

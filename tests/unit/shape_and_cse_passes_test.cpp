@@ -6,16 +6,12 @@
 #include "transforms/common_subexpressions.hpp"
 #include "transforms/constant_folding.hpp"
 #include "transforms/fold_shape_of.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
+using test_data::count_type;
 
 namespace {
-
-size_t count_type(const Model& m, const std::string& type) {
-    size_t n = 0;
-    for (const auto& node : m.ordered_ops()) n += node->type() == type;
-    return n;
-}
 
 Output i64s(std::vector<int64_t> v) {
     const auto n = static_cast<int64_t>(v.size());

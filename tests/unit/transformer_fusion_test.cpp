@@ -12,9 +12,10 @@
 #include "transforms/gelu_fusion.hpp"
 #include "transforms/layer_norm_fusion.hpp"
 #include "transforms/matmul_bias_fusion.hpp"
-#include "random_tensors.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
+using test_data::count_type;
 
 namespace {
 
@@ -25,12 +26,6 @@ Tensor random_f32(Shape shape, uint32_t seed, float lo = -2.f, float hi = 2.f) {
 Output cst(float v) { return make_constant(Tensor::scalar(v))->output(0); }
 Output cst(const Tensor& t) { return make_constant(t)->output(0); }
 Output op(const char* type, Output a, Output b) { return make_op(type, {a, b}); }
-
-size_t count_type(const Model& m, const std::string& type) {
-    size_t n = 0;
-    for (const auto& node : m.ordered_ops()) n += node->type() == type;
-    return n;
-}
 
 void expect_close(const TensorVector& a, const TensorVector& b, float tol) {
     ASSERT_EQ(a.size(), b.size());

@@ -3,16 +3,10 @@
 #include "core/op_def.hpp"
 #include "ops/reference_executor.hpp"
 #include "transforms/constant_folding.hpp"
+#include "test_helpers.hpp"
 
 using namespace kiln;
-
-namespace {
-size_t count_type(const Model& m, const std::string& type) {
-    size_t n = 0;
-    for (const auto& node : m.ordered_ops()) n += node->type() == type;
-    return n;
-}
-}  // namespace
+using test_data::count_type;
 
 TEST(ConstantFolding, LeavesGraphsWithoutFoldableNodesUnchanged) {
     auto p = make_parameter(ElementType::f32, Shape{2}, "x");
