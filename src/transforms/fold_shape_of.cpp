@@ -1,6 +1,7 @@
 #include "transforms/fold_shape_of.hpp"
 
 #include <map>
+#include <optional>
 
 #include "core/op_def.hpp"
 

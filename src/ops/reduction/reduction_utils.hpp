@@ -1,22 +1,12 @@
 #pragma once
 // Helpers shared by the reduction family's kernels.
-#include <type_traits>
 #include <vector>
 
 #include "core/op_def.hpp"
+#include "ops/common/float_cast.hpp"
 #include "ops/common/shape_utils.hpp"
 
 namespace kiln {
-
-/// A double result stored as floating type T (through float for the 16/32-bit types, which
-/// have no direct conversion from double).
-template <class T>
-T from_f64(double v) {
-    if constexpr (std::is_same_v<T, double>)
-        return v;
-    else
-        return static_cast<T>(static_cast<float>(v));
-}
 
 /// Normalizes (negative) axes against rank, sorted and de-duplicated; throws naming the node.
 std::vector<int64_t> normalize_axes(const Node& node, const std::vector<int64_t>& axes,
