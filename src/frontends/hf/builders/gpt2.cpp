@@ -1,6 +1,7 @@
 // GPT-2 and DialoGPT (model_type "gpt2"): learned position embeddings, pre-norm blocks of
 // LayerNorm, one fused q/k/v projection and a gelu_new MLP, all as Conv1D layers whose weights
 // are stored [in, out]; the output projection is the token embedding.
+#include <algorithm>
 #include <cmath>
 
 #include "frontends/hf/builders/builders.hpp"
@@ -14,14 +15,19 @@ namespace {
 Output f32_scalar(float v) { return make_constant(Tensor::scalar(v))->output(0); }
 
 // Rows [begin, end) of the transpose of a [rows, cols] matrix: a Conv1D weight [in, out] becomes
-// the [out, in] layout of the contract, optionally only some of its outputs.
+// the [out, in] layout of the contract, optionally only some of its outputs. Blocked, so that
+// GPT-2-sized matrices are not read with a stride of a whole row per element.
 Tensor transposed_rows(const Tensor& t, int64_t begin, int64_t end) {
+    constexpr int64_t kBlock = 32;
     const int64_t rows = t.shape()[0], cols = t.shape()[1];
     Tensor out(ElementType::f32, {end - begin, rows});
     const float* src = t.data<float>();
     float* dst = out.data<float>();
-    for (int64_t o = begin; o < end; ++o)
-        for (int64_t i = 0; i < rows; ++i) dst[(o - begin) * rows + i] = src[i * cols + o];
+    for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
+        for (int64_t o0 = begin; o0 < end; o0 += kBlock)
+            for (int64_t i = i0; i < std::min(i0 + kBlock, rows); ++i)
+                for (int64_t o = o0; o < std::min(o0 + kBlock, end); ++o)
+                    dst[(o - begin) * rows + i] = src[i * cols + o];
     return out;
 }
 
@@ -68,26 +74,29 @@ std::shared_ptr<Model> build_gpt2(const LlmConfig& c, const WeightSource& w) {
     Output x =
         make_op("Add", {g.embedding(wte, g.input_ids()), g.embedding(wpe, g.position_ids())});
     // A Conv1D layer as a linear one: weight [in, out] transposed, outputs [begin, end) only.
-    auto conv1d = [&](const Output& in, const std::string& prefix, int64_t n_in, int64_t n_out,
-                      int64_t begin, int64_t end, const std::string& name) {
-        const Tensor wt = g.tensor(prefix + ".weight", {n_in, n_out});
-        const Tensor b = g.tensor(prefix + ".bias", {n_out});
+    auto conv1d = [&](const Output& in, const Tensor& wt, const Tensor& b, int64_t begin,
+                      int64_t end, const std::string& name) {
         return g.linear(in, g.constant(transposed_rows(wt, begin, end), name + ".weight"),
                         g.constant(slice(b, begin, end), name + ".bias"));
+    };
+    auto linear = [&](const Output& in, const std::string& prefix, int64_t n_in, int64_t n_out) {
+        return conv1d(in, g.tensor(prefix + ".weight", {n_in, n_out}),
+                      g.tensor(prefix + ".bias", {n_out}), 0, n_out, prefix);
     };
     for (int64_t i = 0; i < c.num_layers; ++i) {
         const std::string p = str_cat(root, "h.", i, ".");
         const Output a = g.layer_norm(x, p + "ln_1");
-        const std::string qkv = p + "attn.c_attn";
-        const Output q = conv1d(a, qkv, h, 3 * h, 0, h, p + "attn.q");
-        const Output k = conv1d(a, qkv, h, 3 * h, h, 2 * h, p + "attn.k");
-        const Output v = conv1d(a, qkv, h, 3 * h, 2 * h, 3 * h, p + "attn.v");
+        const Tensor qkv_w = g.tensor(p + "attn.c_attn.weight", {h, 3 * h});
+        const Tensor qkv_b = g.tensor(p + "attn.c_attn.bias", {3 * h});
+        const Output q = conv1d(a, qkv_w, qkv_b, 0, h, p + "attn.q");
+        const Output k = conv1d(a, qkv_w, qkv_b, h, 2 * h, p + "attn.k");
+        const Output v = conv1d(a, qkv_w, qkv_b, 2 * h, 3 * h, p + "attn.v");
         const Output att = g.attention(i, q, k, v, /*rope=*/false);
-        x = make_op("Add", {x, conv1d(att, p + "attn.c_proj", h, h, 0, h, p + "attn.c_proj")});
+        x = make_op("Add", {x, linear(att, p + "attn.c_proj", h, h)});
         const Output m = g.layer_norm(x, p + "ln_2");
-        const Output fc = conv1d(m, p + "mlp.c_fc", h, inner, 0, inner, p + "mlp.c_fc");
+        const Output fc = linear(m, p + "mlp.c_fc", h, inner);
         const Output act = gelu(fc, c.hidden_act.empty() ? "gelu_new" : c.hidden_act, g.context());
-        x = make_op("Add", {x, conv1d(act, p + "mlp.c_proj", inner, h, 0, h, p + "mlp.c_proj")});
+        x = make_op("Add", {x, linear(act, p + "mlp.c_proj", inner, h)});
     }
     x = g.layer_norm(x, root + "ln_f");
     const Output head = c.tie_word_embeddings || !w.has("lm_head.weight")

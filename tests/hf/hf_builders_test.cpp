@@ -1,11 +1,13 @@
 // What the builders do with checkpoints that do not fit their config: a missing tensor or one of
 // another shape is a kiln::Error naming it; GPT-2 names with or without "transformer." build the
-// same graph; an unknown model_type lists the supported ones.
+// same graph; an unknown model_type lists the supported ones; the stateful graph round-trips
+// through IR.
 #include <gtest/gtest.h>
 
 #include <functional>
 
 #include "hf_reference.hpp"
+#include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 
 namespace fs = std::filesystem;
@@ -58,12 +60,16 @@ std::string build_error(const LlmConfig& c, const WeightSource& w) {
     return "";
 }
 
-Tensor prompt_logits(const std::shared_ptr<Model>& model) {
+// Logits of one decode step after a 4-token prompt: the second step reads the state.
+Tensor decode_logits(const std::shared_ptr<Model>& model) {
     auto req = Core().compile_model(model, "CPU").create_infer_request();
-    Tensor ids = Tensor::from_vector<int64_t>({5, 17, 42, 7}, {1, 4});
-    req.set_tensor("input_ids", ids);
+    req.set_tensor("input_ids", Tensor::from_vector<int64_t>({5, 17, 42, 7}, {1, 4}));
     req.set_tensor("attention_mask", Tensor::from_vector<int64_t>({1, 1, 1, 1}, {1, 4}));
     req.set_tensor("position_ids", Tensor::from_vector<int64_t>({0, 1, 2, 3}, {1, 4}));
+    req.infer();
+    req.set_tensor("input_ids", Tensor::from_vector<int64_t>({11}, {1, 1}));
+    req.set_tensor("attention_mask", Tensor::from_vector<int64_t>({1, 1, 1, 1, 1}, {1, 5}));
+    req.set_tensor("position_ids", Tensor::from_vector<int64_t>({4}, {1, 1}));
     req.infer();
     return req.get_tensor("logits").clone();
 }
@@ -108,8 +114,8 @@ TEST(HfBuilders, Gpt2NamesWithoutTransformerPrefix) {
     if (!load("gpt2", &folder, &c)) GTEST_SKIP() << "no reference folder";
     const test::NpyWeights npy(folder);
     const EditedWeights bare(npy, [](const std::string& n) { return "transformer." + n; });
-    const Tensor a = prompt_logits(llm_graph_builder("gpt2")(c, npy));
-    const Tensor b = prompt_logits(llm_graph_builder("gpt2")(c, bare));
+    const Tensor a = decode_logits(llm_graph_builder("gpt2")(c, npy));
+    const Tensor b = decode_logits(llm_graph_builder("gpt2")(c, bare));
     EXPECT_TRUE(a.identical(b));
 }
 
@@ -123,4 +129,19 @@ TEST(HfBuilders, UnknownModelTypeListsSupported) {
         EXPECT_NE(std::string(e.what()).find("gpt2, llama, mistral, qwen2"), std::string::npos)
             << e.what();
     }
+}
+
+TEST(HfBuilders, StatefulGraphRoundTripsThroughIr) {
+    fs::path folder;
+    LlmConfig c;
+    if (!load("llama", &folder, &c)) GTEST_SKIP() << "no reference folder";
+    auto model = llm_graph_builder(c.model_type)(c, test::NpyWeights(folder));
+    const fs::path xml = fs::temp_directory_path() / "kiln_hf_builders_llama.xml";
+    save_model(*model, xml.string());
+    auto back = read_ir(xml.string());
+    EXPECT_EQ(back->rt_info().at("model_type"), "llama");
+    EXPECT_EQ(back->sinks().size(), 2 * static_cast<size_t>(c.num_layers));
+    EXPECT_TRUE(decode_logits(model).identical(decode_logits(back)));
+    fs::remove(xml);
+    fs::remove(fs::path(xml).replace_extension(".bin"));
 }
