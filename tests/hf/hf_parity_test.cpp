@@ -121,6 +121,9 @@ double check_batch(Session& s, const Reference& r) {
     const int64_t n = static_cast<int64_t>(ids[0].size());
     RelErr err;
     Tensor logits = s.step(ids, mask, pos);
+    const float* all = logits.data<float>();
+    EXPECT_TRUE(std::all_of(all, all + logits.size(), [](float x) { return std::isfinite(x); }))
+        << "padding rows must stay finite";
     for (size_t b = 0; b < ids.size(); ++b)
         for (int64_t t = 0; t < n; ++t)
             if (mask[b][t])
