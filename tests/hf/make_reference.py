@@ -9,6 +9,7 @@ with q/k/v biases and tied embeddings, mistral with a sliding window shorter tha
 OUT_DIR/<name>/ gets:
   config.json, model.safetensors (llama: two shards + model.safetensors.index.json; qwen2 in
   bfloat16, mistral in float16), npy/<tensor name>.npy (the same tensors, as read back),
+  (llama_dynamic: dynamic NTK RoPE scaling, compared on single forward passes only)
   reference/: prompt_logits.npy [1, L, V], greedy_logits.npy [64, V] (the logits each greedy
   token was chosen from), batch_logits.npy [2, L, V] (a left-padded batch) and reference.json
   (token ids, masks, position ids, the greedy continuations).
@@ -95,10 +96,14 @@ def gpt2_forward(cfg, w, ids, mask, pos):
     return ln(h, p + "ln_f") @ w[p + "wte.weight"].T
 
 
-def rope_inv_freq(cfg, dim):
-    inv = 1.0 / (cfg.get("rope_theta", 10000.0) ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
+def rope_inv_freq(cfg, dim, seq_len):
+    base = cfg.get("rope_theta", 10000.0)
     rs = cfg.get("rope_scaling") or {}
     kind = rs.get("rope_type", rs.get("type", "default"))
+    if kind == "dynamic":  # transformers' _compute_dynamic_ntk_parameters
+        longest = max(seq_len, cfg["max_position_embeddings"])
+        base = base * ((rs["factor"] * longest / cfg["max_position_embeddings"]) - (rs["factor"] - 1)) ** (dim / (dim - 2))
+    inv = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.int64).float() / dim))
     if kind == "linear":
         inv = inv / rs["factor"]
     elif kind == "llama3":  # transformers' _compute_llama3_parameters
@@ -125,7 +130,7 @@ def llama_forward(cfg, w, ids, mask, pos):
     eps = cfg["rms_norm_eps"]
     qkv_bias = cfg["model_type"] == "qwen2"
     window = cfg.get("sliding_window") if cfg["model_type"] == "mistral" else None
-    inv = rope_inv_freq(cfg, hd)
+    inv = rope_inv_freq(cfg, hd, int(pos.max()) + 1)
     freqs = (inv[None, :, None] @ pos[:, None, :].float()).transpose(1, 2)
     emb = torch.cat((freqs, freqs), dim=-1)
     cos, sin = emb.cos()[:, None], emb.sin()[:, None]
@@ -270,7 +275,7 @@ def greedy(forward, ids, steps):
         chosen.append(tok)
         logits.append(out)
         seq = torch.cat([seq, torch.tensor([[tok]])], dim=1)
-    return chosen, torch.stack(logits), margin
+    return chosen, torch.stack(logits) if logits else torch.zeros(0, ids.shape[1]), margin
 
 
 def batch_greedy(forward, ids, mask, steps):
@@ -282,7 +287,7 @@ def batch_greedy(forward, ids, mask, steps):
         chosen.append(tok.tolist())
         ids = torch.cat([ids, tok[:, None]], dim=1)
         mask = torch.cat([mask, torch.ones(ids.shape[0], 1, dtype=torch.int64)], dim=1)
-    return [list(r) for r in zip(*chosen)]
+    return [list(r) for r in zip(*chosen)] if chosen else [[] for _ in range(ids.shape[0])]
 
 
 MODELS = {
@@ -320,6 +325,18 @@ MODELS = {
              "sliding_window": 16, "tie_word_embeddings": False, "bos_token_id": 1,
              "eos_token_id": 2, "torch_dtype": "float16"},
         weights=llama_weights, forward=llama_forward, dtype=torch.float16, shards=1, seed=14),
+    # Dynamic NTK scaling past a context of 8: Hugging Face rotates cached keys with the base of
+    # their own step, so only single forward passes (prompt, batch) compare with this cache-free
+    # reference.
+    "llama_dynamic": dict(
+        cfg={"model_type": "llama", "architectures": ["LlamaForCausalLM"], "vocab_size": 300,
+             "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+             "num_attention_heads": 4, "num_key_value_heads": 4, "max_position_embeddings": 8,
+             "rms_norm_eps": 1e-6, "rope_theta": 10000.0, "hidden_act": "silu",
+             "rope_scaling": {"rope_type": "dynamic", "factor": 2.0},
+             "tie_word_embeddings": False, "torch_dtype": "float32"},
+        weights=llama_weights, forward=llama_forward, dtype=torch.float32, shards=1, seed=15,
+        decode=False),
 }
 
 
@@ -335,7 +352,8 @@ def make(out_dir, name, spec):
     prompt = torch.randint(3, vocab - 3, (1, 11), generator=g)
     with torch.no_grad():
         prompt_logits = fwd(prompt, torch.ones_like(prompt), torch.arange(11)[None])
-        tokens, greedy_logits, margin = greedy(fwd, prompt, GREEDY_STEPS)
+        steps = GREEDY_STEPS if spec.get("decode", True) else 0
+        tokens, greedy_logits, margin = greedy(fwd, prompt, steps)
         short = torch.randint(3, vocab - 3, (1, 6), generator=g)
         pad = cfg.get("pad_token_id") or 0
         ids = torch.cat([prompt, torch.cat([torch.full((1, 5), pad), short], dim=1)])
@@ -344,7 +362,7 @@ def make(out_dir, name, spec):
                                      torch.ones(1, 6, dtype=torch.int64)], dim=1)])
         pos = (mask.cumsum(-1) - 1).masked_fill(mask == 0, 1)
         batch_logits = fwd(ids, mask, pos)
-        batch_tokens = batch_greedy(fwd, ids, mask, BATCH_STEPS)
+        batch_tokens = batch_greedy(fwd, ids, mask, BATCH_STEPS if steps else 0)
     if margin < 1e-3:
         sys.exit(f"make_reference.py: {name}: greedy top-2 margin {margin:.2e} is too small to "
                  "compare argmax; change the seed")
@@ -356,7 +374,7 @@ def make(out_dir, name, spec):
         json.dump({"prompt": prompt[0].tolist(), "greedy": tokens,
                    "batch_input_ids": ids.tolist(), "batch_attention_mask": mask.tolist(),
                    "batch_position_ids": pos.tolist(), "batch_greedy": batch_tokens,
-                   "greedy_min_margin": margin}, f)
+                   "greedy_min_margin": margin if steps else None}, f)
     print(f"{name}: {len(stored)} tensors ({cfg['torch_dtype']}, {spec['shards']} file(s)), "
           f"greedy margin >= {margin:.3g}, continuation {tokens[:8]}...")
 
