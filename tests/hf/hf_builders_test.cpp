@@ -145,3 +145,16 @@ TEST(HfBuilders, StatefulGraphRoundTripsThroughIr) {
     fs::remove(xml);
     fs::remove(fs::path(xml).replace_extension(".bin"));
 }
+
+TEST(HfBuilders, StaticBatchReshape) {
+    fs::path folder;
+    LlmConfig c;
+    if (!load("qwen2", &folder, &c)) GTEST_SKIP() << "no reference folder";
+    auto model = llm_graph_builder(c.model_type)(c, test::NpyWeights(folder));
+    const Tensor dynamic = decode_logits(model);
+    // A static batch lets the state initializer and the batch arithmetic fold to constants.
+    model->reshape({{"input_ids", PartialShape({1, Dimension()})},
+                    {"attention_mask", PartialShape({1, Dimension()})},
+                    {"position_ids", PartialShape({1, Dimension()})}});
+    EXPECT_TRUE(decode_logits(model).identical(dynamic));
+}
