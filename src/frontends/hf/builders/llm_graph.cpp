@@ -23,6 +23,21 @@ Output op(const std::string& type, OutputVector inputs, Attributes attrs = {}) {
     return make_op(type, std::move(inputs), std::move(attrs));
 }
 
+// Names the node of `o` (profiles and errors then say which layer), returns `o`.
+Output named(Output o, const std::string& name) {
+    o.node->set_name(name);
+    return o;
+}
+
+// "model.layers.0.mlp.up_proj" from the constant "model.layers.0.mlp.up_proj.weight".
+std::string layer_name(const Output& weight) {
+    std::string n = weight.node->name();
+    const std::string suffix = ".weight";
+    if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0)
+        n.resize(n.size() - suffix.size());
+    return n;
+}
+
 template <class T>
 Tensor widen(const Tensor& t) {
     Tensor out(ElementType::f32, t.shape());
@@ -132,8 +147,11 @@ Output LlmGraph::linear(const Output& x, const std::string& prefix, int64_t out,
 }
 
 Output LlmGraph::linear(const Output& x, const Output& w, const Output& b) {
-    const Output y = op("MatMul", {x, w}, {{"transpose_a", false}, {"transpose_b", true}});
-    return b.node ? op("Add", {y, b}) : y;
+    // The fused FullyConnected takes the name of the bias Add: the layer's own name goes there.
+    const std::string name = layer_name(w);
+    const Output y = named(op("MatMul", {x, w}, {{"transpose_a", false}, {"transpose_b", true}}),
+                           b.node ? name + "/matmul" : name);
+    return b.node ? named(op("Add", {y, b}), name) : y;
 }
 
 Output LlmGraph::rms_norm(const Output& x, const std::string& weight_name) {
@@ -142,7 +160,7 @@ Output LlmGraph::rms_norm(const Output& x, const std::string& weight_name) {
         op("ReduceMean", {op("Multiply", {x, x}), i64s({-1})}, {{"keep_dims", true}});
     const Output rms =
         op("Sqrt", {op("Add", {mean, f32_scalar(static_cast<float>(config_.norm_eps))})});
-    return op("Multiply", {op("Divide", {x, rms}), w});
+    return named(op("Multiply", {op("Divide", {x, rms}), w}), layer_name(w));
 }
 
 Output LlmGraph::layer_norm(const Output& x, const std::string& prefix) {
@@ -152,7 +170,7 @@ Output LlmGraph::layer_norm(const Output& x, const std::string& prefix) {
                         {{"normalize_variance", true},
                          {"eps", config_.norm_eps},
                          {"eps_mode", std::string("inside_sqrt")}});
-    return op("Add", {op("Multiply", {y, w}), b});
+    return named(op("Add", {op("Multiply", {y, w}), b}), prefix);
 }
 
 Output LlmGraph::embedding(const Output& table, const Output& ids) {
@@ -278,8 +296,10 @@ Output LlmGraph::attention(int64_t layer, Output q, Output k, Output v, bool rop
     // become rows of one [groups * L, E] matrix per KV head.
     if (groups > 1) q = op("Reshape", {q, i64s({0, kv, -1, e})}, {{"special_zero", true}});
     const float scale = 1.0f / std::sqrt(static_cast<float>(e));
-    Output y = op("ScaledDotProductAttention",
-                  {q, k, v, attention_mask_for(groups), f32_scalar(scale)}, {{"causal", false}});
+    Output y =
+        named(op("ScaledDotProductAttention",
+                 {q, k, v, attention_mask_for(groups), f32_scalar(scale)}, {{"causal", false}}),
+              str_cat("layers.", layer, ".attention"));
     if (groups > 1) y = op("Reshape", {y, i64s({0, heads, -1, e})}, {{"special_zero", true}});
     y = op("Transpose", {y, i64s({0, 2, 1, 3})});
     return op("Reshape", {y, i64s({0, 0, heads * e})}, {{"special_zero", true}});
