@@ -110,6 +110,7 @@ struct PerplexityResult {
     double perplexity = 0;
     double mean_nll = 0;       // natural log
     size_t scored_tokens = 0;  // every token but the first
+    int64_t peak_memory_kib = -1;  // VmHWM, as in GenerationMetrics
 };
 
 class LLMPipeline {

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "genai/llm/model_files.hpp"
 #include "genai/llm/pipeline_impl.hpp"
 #include "kiln/error.hpp"
 
@@ -77,6 +78,7 @@ PerplexityResult LLMPipeline::Impl::perplexity(const std::vector<int64_t>& ids,
     r.scored_tokens = scored;
     r.mean_nll = total / static_cast<double>(scored);
     r.perplexity = std::exp(r.mean_nll);
+    r.peak_memory_kib = llm::peak_memory_kib();
     return r;
 }
 
