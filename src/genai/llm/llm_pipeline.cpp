@@ -17,14 +17,11 @@ bool has_name(const Output& port, const std::string& name) { return port.names()
 
 }  // namespace
 
-LLMPipeline::Impl::Impl(const std::shared_ptr<const Model>& model, Tokenizer tok,
-                        const std::string& files_dir, const std::string& device,
-                        const AnyMap& properties)
+LLMPipeline::Impl::Impl(const Model& model, Tokenizer tok, const std::string& files_dir)
     : tokenizer(std::move(tok)) {
-    KILN_CHECK(model, "LLMPipeline: no model");
     // The graph contract of docs/GENAI.md: check the ports before compiling.
     bool has_ids = false, has_mask = false;
-    for (const Output& in : model->inputs()) {
+    for (const Output& in : model.inputs()) {
         bool known = false;
         for (const auto& name : kInputs) known |= has_name(in, name);
         KILN_CHECK(known, "LLMPipeline: model input '", in.any_name(),
@@ -36,9 +33,9 @@ LLMPipeline::Impl::Impl(const std::shared_ptr<const Model>& model, Tokenizer tok
     }
     KILN_CHECK(has_ids && has_mask, "LLMPipeline: the model needs inputs input_ids and "
                "attention_mask (a stateful LLM, see docs/GENAI.md)");
-    KILN_CHECK(!model->outputs().empty(), "LLMPipeline: the model has no output");
-    logits_name = model->outputs().front().any_name();
-    for (const Output& out : model->outputs())
+    KILN_CHECK(!model.outputs().empty(), "LLMPipeline: the model has no output");
+    logits_name = model.outputs().front().any_name();
+    for (const Output& out : model.outputs())
         if (has_name(out, "logits")) logits_name = "logits";
 
     std::vector<int64_t> config_eos;
@@ -76,8 +73,10 @@ LLMPipeline::Impl::Impl(const std::shared_ptr<const Model>& model, Tokenizer tok
         max_context = *tokenizer_config.model_max_length;
     defaults.eos_token_ids = eos_ids;
     defaults.validate();
+}
 
-    compiled = Core().compile_model(model, device, properties);
+void LLMPipeline::Impl::set_compiled(CompiledModel model) {
+    compiled = std::move(model);
     request = compiled.create_infer_request();
 }
 
@@ -120,14 +119,19 @@ LLMPipeline::LLMPipeline(const std::string& model_path, const std::string& devic
     KILN_CHECK(fs::exists(tokenizer_json), "LLMPipeline: no tokenizer.json in '", files.dir,
                "' (it travels beside the model)");
     Tokenizer tok = Tokenizer::from_file(tokenizer_json.string());
-    impl_ = std::make_unique<Impl>(Core().read_model(files.model), std::move(tok), files.dir,
-                                   device, properties);
+    std::shared_ptr<Model> model = Core().read_model(files.model);
+    impl_ = std::make_unique<Impl>(*model, std::move(tok), files.dir);
+    // Given away, the model is compiled in place and each weight freed once packed.
+    impl_->set_compiled(Core().compile_model(std::move(model), device, properties));
 }
 
 LLMPipeline::LLMPipeline(const std::shared_ptr<const Model>& model, Tokenizer tokenizer,
                          const std::string& files_dir, const std::string& device,
-                         const AnyMap& properties)
-    : impl_(std::make_unique<Impl>(model, std::move(tokenizer), files_dir, device, properties)) {}
+                         const AnyMap& properties) {
+    KILN_CHECK(model, "LLMPipeline: no model");
+    impl_ = std::make_unique<Impl>(*model, std::move(tokenizer), files_dir);
+    impl_->set_compiled(Core().compile_model(model, device, properties));
+}
 
 LLMPipeline::~LLMPipeline() = default;
 LLMPipeline::LLMPipeline(LLMPipeline&&) noexcept = default;

@@ -12,8 +12,9 @@ namespace kiln {
 struct LLMPipeline::Impl {
     using Clock = std::chrono::steady_clock;
 
-    Impl(const std::shared_ptr<const Model>& model, Tokenizer tokenizer,
-         const std::string& files_dir, const std::string& device, const AnyMap& properties);
+    /// Checks the model's ports and reads the files; the caller compiles the model.
+    Impl(const Model& model, Tokenizer tokenizer, const std::string& files_dir);
+    void set_compiled(CompiledModel model);
 
     /// `text`'s ids with the tokenizer's special tokens, and a BOS where tokenizer_config.json
     /// asks for one that the tokenizer did not add.
