@@ -24,7 +24,9 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "FullyConnected") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "LayerNorm") return make_layer_norm_f32_kernel(node, kc);
     if (node.type() == "Transpose") return make_transpose_kernel(node, kc);
-    if (node.type() == "ScaledDotProductAttention") return make_attention_f32_kernel(node, kc);
+    if (node.type() == "ScaledDotProductAttention" ||
+        node.type() == "ScaledDotProductAttentionWithKVCache")
+        return make_attention_f32_kernel(node, kc);
     if (node.type() == "Convolution") {
         if (KernelFn k = make_fused_conv_kernel(node, kc)) return k;
         return make_conv2d_f32_kernel(node, kc);

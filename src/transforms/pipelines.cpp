@@ -4,6 +4,7 @@
 #include "transforms/fold_shape_of.hpp"
 #include "transforms/fuse_convolution.hpp"
 #include "transforms/gelu_fusion.hpp"
+#include "transforms/kv_cache_fusion.hpp"
 #include "transforms/layer_norm_fusion.hpp"
 #include "transforms/matmul_bias_fusion.hpp"
 #include "transforms/pass_manager.hpp"
@@ -28,6 +29,7 @@ void run_cpu_passes(Model& model) {
     pm.add<LayerNormFusion>();
     pm.add<MatMulBiasFusion>();
     pm.add<AttentionFusion>();
+    pm.add<KvCacheFusion>();
     pm.add<FuseConvolution>();
     pm.run(model);
     model.validate();
