@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "core/int4_packing.hpp"
 #include "ops/elementwise/ew_common.hpp"
 
 namespace kiln::ew {
@@ -83,7 +84,22 @@ To convert_value(From v) {
     }
 }
 
-void convert_tensor(const Tensor& in, Tensor& out) {
+// Packed 4-bit sources (compressed weights) are widened through int8 first.
+Tensor unpack_4bit(const Tensor& in) {
+    Tensor wide(in.element_type() == ElementType::i4 ? ElementType::i8 : ElementType::u8,
+                in.shape());
+    const auto* src = static_cast<const uint8_t*>(in.raw_data());
+    auto* dst = static_cast<int8_t*>(wide.raw_data());
+    const bool is_signed = in.element_type() == ElementType::i4;
+    for (int64_t i = 0; i < in.size(); ++i)
+        dst[i] = is_signed ? int4::get_i4(src, i) : static_cast<int8_t>(int4::get_u4(src, i));
+    return wide;
+}
+
+void convert_tensor(const Tensor& packed_or_not, Tensor& out) {
+    const bool packed = packed_or_not.element_type() == ElementType::i4 ||
+                        packed_or_not.element_type() == ElementType::u4;
+    const Tensor in = packed ? unpack_4bit(packed_or_not) : packed_or_not;
     dispatch_any(in.element_type(), [&](auto from_tag) {
         using From = KILN_TYPE_OF(from_tag);
         dispatch_any(out.element_type(), [&](auto to_tag) {
@@ -98,17 +114,22 @@ void check_convertible(ShapeContext& ctx, ElementType t) {
               "does not support element type ", to_string(t));
 }
 
+// i4 and u4 can be read (decompressing weights), not produced.
+void check_convertible_from(ShapeContext& ctx, ElementType t) {
+    if (t != ElementType::i4 && t != ElementType::u4) check_convertible(ctx, t);
+}
+
 void infer_convert(ShapeContext& ctx) {
     ctx.expect_inputs(1);
     const ElementType to = element_type_from_string(ctx.attrs().get_string("destination_type"));
     check_convertible(ctx, to);
-    check_convertible(ctx, ctx.input_type(0));
+    check_convertible_from(ctx, ctx.input_type(0));
     ctx.set_output(0, to, ctx.input_shape(0));
 }
 
 void infer_convert_like(ShapeContext& ctx) {
     ctx.expect_inputs(2);
-    check_convertible(ctx, ctx.input_type(0));
+    check_convertible_from(ctx, ctx.input_type(0));
     check_convertible(ctx, ctx.input_type(1));
     ctx.set_output(0, ctx.input_type(1), ctx.input_shape(0));
 }
