@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/int4_packing.hpp"
 #include "ops/elementwise/ew_common.hpp"
 
 namespace kiln::ew {
@@ -84,22 +83,7 @@ To convert_value(From v) {
     }
 }
 
-// Packed 4-bit sources (compressed weights) are widened through int8 first.
-Tensor unpack_4bit(const Tensor& in) {
-    Tensor wide(in.element_type() == ElementType::i4 ? ElementType::i8 : ElementType::u8,
-                in.shape());
-    const auto* src = static_cast<const uint8_t*>(in.raw_data());
-    auto* dst = static_cast<int8_t*>(wide.raw_data());
-    const bool is_signed = in.element_type() == ElementType::i4;
-    for (int64_t i = 0; i < in.size(); ++i)
-        dst[i] = is_signed ? int4::get_i4(src, i) : static_cast<int8_t>(int4::get_u4(src, i));
-    return wide;
-}
-
-void convert_tensor(const Tensor& packed_or_not, Tensor& out) {
-    const bool packed = packed_or_not.element_type() == ElementType::i4 ||
-                        packed_or_not.element_type() == ElementType::u4;
-    const Tensor in = packed ? unpack_4bit(packed_or_not) : packed_or_not;
+void convert_tensor(const Tensor& in, Tensor& out) {
     dispatch_any(in.element_type(), [&](auto from_tag) {
         using From = KILN_TYPE_OF(from_tag);
         dispatch_any(out.element_type(), [&](auto to_tag) {
@@ -109,27 +93,37 @@ void convert_tensor(const Tensor& packed_or_not, Tensor& out) {
     });
 }
 
+// 4-bit integers (compressed weights) unpack to i8 first, the first element in the low nibble.
+Tensor unpack_4bit(const Tensor& in) {
+    Tensor wide(ElementType::i8, in.shape());
+    const auto* b = static_cast<const uint8_t*>(in.raw_data());
+    int8_t* o = wide.data<int8_t>();
+    const bool sign = in.element_type() == ElementType::i4;
+    for (int64_t i = 0; i < in.size(); ++i) {
+        const int v = (b[i / 2] >> (4 * (i & 1))) & 0xF;
+        o[i] = static_cast<int8_t>(sign && v >= 8 ? v - 16 : v);
+    }
+    return wide;
+}
+
+bool is_4bit(ElementType t) { return t == ElementType::i4 || t == ElementType::u4; }
+
 void check_convertible(ShapeContext& ctx, ElementType t) {
     ctx.check(t == ElementType::dynamic || t == ElementType::string || bit_width(t) >= 8,
               "does not support element type ", to_string(t));
-}
-
-// i4 and u4 can be read (decompressing weights), not produced.
-void check_convertible_from(ShapeContext& ctx, ElementType t) {
-    if (t != ElementType::i4 && t != ElementType::u4) check_convertible(ctx, t);
 }
 
 void infer_convert(ShapeContext& ctx) {
     ctx.expect_inputs(1);
     const ElementType to = element_type_from_string(ctx.attrs().get_string("destination_type"));
     check_convertible(ctx, to);
-    check_convertible_from(ctx, ctx.input_type(0));
+    if (!is_4bit(ctx.input_type(0))) check_convertible(ctx, ctx.input_type(0));
     ctx.set_output(0, to, ctx.input_shape(0));
 }
 
 void infer_convert_like(ShapeContext& ctx) {
     ctx.expect_inputs(2);
-    check_convertible_from(ctx, ctx.input_type(0));
+    check_convertible(ctx, ctx.input_type(0));
     check_convertible(ctx, ctx.input_type(1));
     ctx.set_output(0, ctx.input_type(1), ctx.input_shape(0));
 }
@@ -139,6 +133,10 @@ void eval_convert(const Node& node, const TensorVector& in, TensorVector& out, E
     if (in[0].element_type() == out[0].element_type() &&
         in[0].element_type() != ElementType::string) {
         out[0] = in[0];
+        return;
+    }
+    if (is_4bit(in[0].element_type())) {
+        convert_tensor(unpack_4bit(in[0]), out[0]);
         return;
     }
     convert_tensor(in[0], out[0]);
