@@ -56,6 +56,9 @@ TEST_F(CliCompress, WritesTheIrTheTableAndTheSideFiles) {
     }
     EXPECT_EQ(i4, 1u);  // one of fc1 / fc2 (half of the 4-bit candidates' weights)
     EXPECT_EQ(i8, 2u);  // the other, and the head
+    const CliResult info = kiln("info " + quote((dir_ / "out" / "model.xml").string()));
+    EXPECT_NE(info.out.find("+ 8,832 (compressed weights in 3 constants)"), std::string::npos)
+        << info.out;
     // The compressed model runs, close to the original.
     write_npy(ramp({1, 64}, 0.02f), (dir_ / "x.npy").string());
     for (const char* which : {"in", "out"}) {
