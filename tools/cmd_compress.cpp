@@ -9,6 +9,7 @@
 
 #include "commands.hpp"
 #include "kiln/compress.hpp"
+#include "kiln/hf.hpp"
 #include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 #include "tensor_files.hpp"
@@ -28,11 +29,6 @@ struct CompressOptions {
     std::string backup = "int8_asym";
     bool all_layers = false;
 };
-
-// The files an LLM folder keeps beside its weights, which the generation pipeline reads.
-const char* const kSideFiles[] = {"tokenizer.json",          "tokenizer_config.json",
-                                  "generation_config.json",  "config.json",
-                                  "special_tokens_map.json", "chat_template.jinja"};
 
 bool same_file(const fs::path& a, const fs::path& b) {
     std::error_code ec;
@@ -121,7 +117,7 @@ void copy_side_files(const fs::path& model, const fs::path& out) {
     const fs::path to = out.has_parent_path() ? out.parent_path() : fs::path(".");
     if (fs::equivalent(from.empty() ? "." : from, to, ec)) return;
     std::string copied;
-    for (const char* name : kSideFiles) {
+    for (const std::string& name : hf_side_files()) {
         const fs::path src = from / name;
         if (!fs::is_regular_file(src, ec)) continue;
         fs::copy_file(src, to / name, fs::copy_options::overwrite_existing, ec);
