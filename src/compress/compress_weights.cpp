@@ -1,7 +1,7 @@
 // compress_weights: choose a precision per weight, quantize them all, then rewrite the graph.
 #include <algorithm>
-#include <numeric>
 #include <optional>
+#include <set>
 #include <sstream>
 
 #include "compress/decompression_subgraph.hpp"
@@ -55,6 +55,25 @@ Choice choose(const WeightSite& s, const WeightCompressionConfig& c) {
     return {c.mode, "", true, true};
 }
 
+// A group size that divides no layer it applies to is a mistake, not a request for int8.
+void check_group_size_fits(const std::vector<WeightSite>& sites, const std::vector<Choice>& choices,
+                           const WeightCompressionConfig& c) {
+    std::set<int64_t> ks;
+    size_t ratio_defining = 0;
+    for (size_t i = 0; i < sites.size(); ++i) {
+        if (choices[i].candidate) return;
+        if (!choices[i].ratio_defining) continue;
+        ++ratio_defining;
+        ks.insert(sites[i].cols);
+    }
+    if (ratio_defining == 0) return;
+    std::string list;
+    for (int64_t k : ks) list += (list.empty() ? "" : ", ") + std::to_string(k);
+    KILN_THROW("group size ", c.group_size, " divides the input size K of none of the ",
+               ratio_defining, " layers it applies to (K: ", list,
+               "); pick a divisor of K, or -1 for one group per row");
+}
+
 std::string role_of(const WeightSite& s) {
     if (s.embedding && s.output) return "embedding+output";
     if (s.embedding) return "embedding";
@@ -96,6 +115,8 @@ WeightCompressionReport compress_weights(Model& model, const WeightCompressionCo
         if (choices[i].ratio_defining) ratio_params += sites[i].rows * sites[i].cols;
         if (choices[i].candidate) candidates.push_back(i);
     }
+
+    check_group_size_fits(sites, choices, config);
 
     const bool mixed = is_4bit(config.mode) && config.ratio < 1.0;
     const size_t total_steps = (mixed ? candidates.size() : 0) + sites.size();

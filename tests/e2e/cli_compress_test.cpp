@@ -86,6 +86,8 @@ TEST_F(CliCompress, BadArgumentsFailCleanly) {
     expect_clean_error(kiln("compress " + in + out + " --mode int3"), "unknown compression mode");
     expect_clean_error(kiln("compress " + in + out + " --mode int4_asym --group-size 0"),
                        "group size must be positive");
+    expect_clean_error(kiln("compress " + in + out + " --mode int4_asym --group-size 100"),
+                       "group size 100 divides the input size K of none");
     expect_clean_error(kiln("compress " + in + out + " --mode int4_asym --ratio 1.5"),
                        "ratio must be in [0, 1]");
     expect_clean_error(kiln("compress " + in + out + " --ratio 0.5"),

@@ -165,11 +165,11 @@ TEST(CompressWeights, OutputProjectionStaysIn8BitsUnlessAllLayers) {
     }
 }
 
-// x [2, 40] -> a (K = 40) -> b (K = 24) -> c (the output projection).
+// x [2, 40] -> a (K = 40) -> b (K = 32) -> c (the output projection).
 std::shared_ptr<Model> three_layers() {
     auto x = input(ElementType::f32, PartialShape({2, 40}), "x");
-    auto a = matmul(x->output(0), random_f32({24, 40}, 3), true, "a");
-    auto b = matmul(a->output(0), random_f32({32, 24}, 4), true, "b");
+    auto a = matmul(x->output(0), random_f32({32, 40}, 3), true, "a");
+    auto b = matmul(a->output(0), random_f32({32, 32}, 4), true, "b");
     auto c = matmul(b->output(0), random_f32({8, 32}, 5), true, "c");
     return std::make_shared<Model>(OutputVector{c->output(0)},
                                    std::vector<std::shared_ptr<Node>>{x});
@@ -192,7 +192,21 @@ TEST(CompressWeights, GroupSizeNotDividingFallsBackToTheBackup) {
     EXPECT_EQ(layer(r, "a").bits, 8);
     EXPECT_EQ(layer(r, "a").precision, "int8_sym");
     EXPECT_NE(layer(r, "a").reason.find("not a multiple of group size 16"), std::string::npos);
-    EXPECT_EQ(layer(r, "b").bits, 8);
+    EXPECT_EQ(layer(r, "b").bits, 4);
+
+    // A group size that fits no layer is an error, naming the sizes it should divide.
+    cfg.group_size = 12;
+    m = three_layers();
+    try {
+        compress_weights(*m, cfg);
+        ADD_FAILURE() << "group size 12 accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("group size 12 divides the input size K of none of "
+                                             "the 2 layers it applies to (K: 32, 40)"),
+                  std::string::npos)
+            << e.what();
+    }
+    EXPECT_EQ(count_type(*m, "Convert"), 0u);
 
     // Per-channel int4 (group -1) takes any K, stored as [N, K] without a Reshape.
     cfg.group_size = -1;
