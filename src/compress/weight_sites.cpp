@@ -119,7 +119,7 @@ SiteScan find_weight_sites(const Model& model) {
         if (!c) continue;
         const Tensor& v = c->value();
         const std::string name = c->name().empty() ? n->output(0).any_name() : c->name();
-        if (v.rank() != 2 || v.size() == 0) continue;
+        if (v.rank() != 2 || v.size() == 0 || !is_float(v.element_type())) continue;
         if (n->output_type(0) != ElementType::f32) {
             scan.skipped.push_back(name + ": " + std::string(to_string(n->output_type(0))) +
                                    " weights are read as such (only f32 layers are compressed)");

@@ -353,8 +353,13 @@ TEST(CompressWeights, ConstantsWithOtherReadersAreSkipped) {
     auto y = make_node("MatMul", {x->output(0), w->output(0)},
                        {{"transpose_a", false}, {"transpose_b", true}});
     auto z = make_node("Add", {y->output(0), w->output(0)});
-    auto m =
-        std::make_shared<Model>(OutputVector{z->output(0)}, std::vector<std::shared_ptr<Node>>{x});
+    // An integer table read by a Gather is no weight: neither compressed nor listed.
+    auto ids = input(ElementType::i64, PartialShape({2}), "ids");
+    auto table = make_constant(Tensor::from_vector<int64_t>({1, 2, 3, 4, 5, 6}, {3, 2}), "table");
+    auto g = make_node("Gather", {table->output(0), ids->output(0),
+                                  make_constant(Tensor::scalar<int64_t>(0))->output(0)});
+    auto m = std::make_shared<Model>(OutputVector{z->output(0), g->output(0)},
+                                     std::vector<std::shared_ptr<Node>>{x, ids});
     const auto r = compress_weights(*m, {});
     EXPECT_TRUE(r.layers.empty());
     ASSERT_EQ(r.skipped.size(), 1u);
