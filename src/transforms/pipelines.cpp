@@ -1,5 +1,6 @@
 #include "transforms/attention_fusion.hpp"
 #include "transforms/common_subexpressions.hpp"
+#include "transforms/compressed_weights_fusion.hpp"
 #include "transforms/constant_folding.hpp"
 #include "transforms/fold_shape_of.hpp"
 #include "transforms/fuse_convolution.hpp"
@@ -26,6 +27,7 @@ void run_cpu_passes(Model& model) {
     // Fusion passes register here, in the order they must run.
     pm.add<GeluFusion>();
     pm.add<LayerNormFusion>();
+    pm.add<FuseCompressedWeights>();
     pm.add<MatMulBiasFusion>();
     pm.add<AttentionFusion>();
     pm.add<FuseConvolution>();
