@@ -163,7 +163,7 @@ TEST(CompressedWeights, CompiledModelMatchesUnfusedAndRoundTripsThroughIr) {
         req.set_input_tensor(x);
         req.infer();
         // The CPU kernel quantizes activations to int8: a looser bound than the reference.
-        expect_close(req.get_output_tensor(), want, 2e-2f);
+        expect_close(req.get_output_tensor(), want, 5e-2f);
 
         auto fused = model->clone();
         run_common_passes(*fused);
