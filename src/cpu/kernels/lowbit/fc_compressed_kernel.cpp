@@ -60,8 +60,8 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
         pool.parallel_for(0, rows, 4 * std::max<int64_t>(k, 1), [&](int64_t lo, int64_t hi) {
             for (int64_t r = lo; r < hi; ++r) kern.quantize_row(xd + r * k, *packed, qa, r);
         });
-        // Decode (1-2 rows) pairs panels in the micro-kernel; units of two panels keep them so.
-        const int64_t per_unit = rows <= 2 ? 2 : 1;
+        // The micro-kernels work on pairs of panels; units of two panels keep the pairs whole.
+        const int64_t per_unit = 2;
         const int64_t panels = packed->panels();
         const int64_t units = (panels + per_unit - 1) / per_unit;
         const int64_t cost = rows * packed->padded_k() * lowbit::kPanel * per_unit / 8;

@@ -137,6 +137,99 @@ void tile(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64_t p,
     }
 }
 
+// Many rows (prefill): MR rows x NP panels with one accumulator per tile, each activation
+// broadcast serving NP panels; the output accumulates in y once per group, which keeps the
+// 2*MR*NP accumulators in registers.
+template <int MR, int NP, bool kFour>
+void tile_rows(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64_t p,
+               const float* bias, float* y, int64_t ldy) {
+    const uint8_t* wp[NP];
+    __mmask16 mask[NP];
+    for (int j = 0; j < NP; ++j) {
+        wp[j] = w.panel(p + j);
+        const int64_t width = std::min<int64_t>(kPanel, w.n() - (p + j) * kPanel);
+        mask[j] = static_cast<__mmask16>(width >= 16 ? 0xFFFF : (1u << width) - 1);
+    }
+    const int64_t gp = w.padded_group(), blocks = gp / kBlock;
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    for (int64_t g = 0; g < w.groups(); ++g) {
+        __m512 accg[MR][NP];
+        for (int i = 0; i < MR; ++i)
+            for (int j = 0; j < NP; ++j) accg[i][j] = _mm512_setzero_ps();
+        for (int64_t b = 0; b < blocks; ++b) {
+            const int64_t k0 = g * gp + b * kBlock;
+            __m512i acc[MR][NP];
+            for (int i = 0; i < MR; ++i)
+                for (int j = 0; j < NP; ++j) acc[i][j] = _mm512_setzero_si512();
+            if constexpr (kFour) {
+                for (int s = 0; s < kBlock / 8; ++s) {
+                    __m512i lo[NP], hi[NP];
+                    for (int j = 0; j < NP; ++j) {
+                        const __m512i v = _mm512_load_si512(wp[j]);
+                        wp[j] += 64;
+                        lo[j] = _mm512_and_si512(v, low);
+                        hi[j] = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                    }
+                    for (int i = 0; i < MR; ++i) {
+                        const int8_t* ak = a.q(r0 + i) + k0 + 8 * s;
+                        const __m512i a0 = bcast4(ak), a1 = bcast4(ak + 4);
+                        for (int j = 0; j < NP; ++j) {
+                            acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], lo[j], a0);
+                            acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], hi[j], a1);
+                        }
+                    }
+                }
+            } else {
+                for (int s = 0; s < kBlock / 4; ++s) {
+                    __m512i v[NP];
+                    for (int j = 0; j < NP; ++j) {
+                        v[j] = _mm512_load_si512(wp[j]);
+                        wp[j] += 64;
+                    }
+                    for (int i = 0; i < MR; ++i) {
+                        const __m512i a0 = bcast4(a.q(r0 + i) + k0 + 4 * s);
+                        for (int j = 0; j < NP; ++j)
+                            acc[i][j] = _mm512_dpbusd_epi32(acc[i][j], v[j], a0);
+                    }
+                }
+            }
+            for (int i = 0; i < MR; ++i) {
+                const __m512 sc = _mm512_set1_ps(a.scales(r0 + i)[g * blocks + b]);
+                for (int j = 0; j < NP; ++j)
+                    accg[i][j] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(acc[i][j]), sc, accg[i][j]);
+            }
+        }
+        for (int j = 0; j < NP; ++j) {
+            const __m512 sc = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]));
+            const __m512 z = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]) + kPanel);
+            wp[j] += 2 * kPanel * 4;
+            const int64_t col = (p + j) * kPanel;
+            // The bias goes in after the last group, as the scalar kernel adds it.
+            const bool last = g + 1 == w.groups();
+            const __m512 bv = last && bias ? _mm512_maskz_loadu_ps(mask[j], bias + col)
+                                           : _mm512_setzero_ps();
+            for (int i = 0; i < MR; ++i) {
+                float* yr = y + (r0 + i) * ldy + col;
+                const __m512 prev = g > 0 ? _mm512_maskz_loadu_ps(mask[j], yr) : _mm512_setzero_ps();
+                const __m512 t = _mm512_fnmadd_ps(z, _mm512_set1_ps(a.csum(r0 + i)[g]), accg[i][j]);
+                _mm512_mask_storeu_ps(yr, mask[j],
+                                      _mm512_add_ps(_mm512_fmadd_ps(sc, t, prev), bv));
+            }
+        }
+    }
+}
+
+template <int NP, bool kFour>
+void rows_tail(const PackedWeights& w, const QuantizedRows& a, int64_t r, int64_t left,
+               int64_t p, const float* bias, float* y, int64_t ldy) {
+    switch (left) {
+        case 3: tile_rows<3, NP, kFour>(w, a, r, p, bias, y, ldy); break;
+        case 2: tile_rows<2, NP, kFour>(w, a, r, p, bias, y, ldy); break;
+        case 1: tile_rows<1, NP, kFour>(w, a, r, p, bias, y, ldy); break;
+        default: break;
+    }
+}
+
 template <bool kFour>
 void gemm_impl(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64_t m, int64_t p0,
                int64_t p1, const float* bias, float* y, int64_t ldy) {
@@ -153,16 +246,18 @@ void gemm_impl(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64
         }
         return;
     }
-    // Many rows: a panel's weights stay in L1 while every 4-row tile passes over them.
-    for (int64_t p = p0; p < p1; ++p) {
+    // Many rows: two panels' weights stay in L1 while every 4-row tile passes over them.
+    const int64_t r_end = r0 + m;
+    int64_t p = p0;
+    for (; p + 2 <= p1; p += 2) {
         int64_t r = r0;
-        for (; r + 4 <= r0 + m; r += 4) tile<4, 1, kFour>(w, a, r, p, bias, y, ldy);
-        switch (r0 + m - r) {
-            case 3: tile<3, 1, kFour>(w, a, r, p, bias, y, ldy); break;
-            case 2: tile<2, 1, kFour>(w, a, r, p, bias, y, ldy); break;
-            case 1: tile<1, 1, kFour>(w, a, r, p, bias, y, ldy); break;
-            default: break;
-        }
+        for (; r + 4 <= r_end; r += 4) tile_rows<4, 2, kFour>(w, a, r, p, bias, y, ldy);
+        rows_tail<2, kFour>(w, a, r, r_end - r, p, bias, y, ldy);
+    }
+    if (p < p1) {
+        int64_t r = r0;
+        for (; r + 4 <= r_end; r += 4) tile_rows<4, 1, kFour>(w, a, r, p, bias, y, ldy);
+        rows_tail<1, kFour>(w, a, r, r_end - r, p, bias, y, ldy);
     }
 }
 
