@@ -81,7 +81,8 @@ void gemm_scalar(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int
                         accg = std::fma(static_cast<float>(acc), a.scales(r)[g * blocks + b], accg);
                     }
                     const auto* sc = reinterpret_cast<const float*>(group + w.group_weight_bytes());
-                    const float corrected = std::fma(-sc[kPanel + c], a.csum(r)[g], accg);
+                    const float z = w.has_zero_point() ? sc[kPanel + c] : w.zero_offset();
+                    const float corrected = std::fma(-z, a.csum(r)[g], accg);
                     out = std::fma(sc[c], corrected, out);
                 }
                 const int64_t col = p * kPanel + c;

@@ -119,8 +119,10 @@ void tile(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64_t p,
         }
         for (int j = 0; j < NP; ++j) {
             const __m512 sc = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]));
-            const __m512 z = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]) + kPanel);
-            wp[j] += 2 * kPanel * 4;
+            const __m512 z = w.has_zero_point()
+                                 ? _mm512_load_ps(reinterpret_cast<const float*>(wp[j]) + kPanel)
+                                 : _mm512_set1_ps(w.zero_offset());
+            wp[j] += w.group_stride() - w.group_weight_bytes();
             for (int i = 0; i < MR; ++i)
                 out[i][j] = _mm512_fmadd_ps(
                     sc, _mm512_fnmadd_ps(z, _mm512_set1_ps(a.csum(r0 + i)[g]), accg[i][j]),
@@ -201,8 +203,10 @@ void tile_rows(const PackedWeights& w, const QuantizedRows& a, int64_t r0, int64
         }
         for (int j = 0; j < NP; ++j) {
             const __m512 sc = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]));
-            const __m512 z = _mm512_load_ps(reinterpret_cast<const float*>(wp[j]) + kPanel);
-            wp[j] += 2 * kPanel * 4;
+            const __m512 z = w.has_zero_point()
+                                 ? _mm512_load_ps(reinterpret_cast<const float*>(wp[j]) + kPanel)
+                                 : _mm512_set1_ps(w.zero_offset());
+            wp[j] += w.group_stride() - w.group_weight_bytes();
             const int64_t col = (p + j) * kPanel;
             // The bias goes in after the last group, as the scalar kernel adds it.
             const bool last = g + 1 == w.groups();

@@ -20,6 +20,8 @@ PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor*
     const ElementType t = w.element_type();
     four_bit_ = t == ElementType::i4 || t == ElementType::u4;
     const int offset = t == ElementType::i8 ? 128 : t == ElementType::i4 ? 8 : 0;
+    has_zero_point_ = zero_point != nullptr;
+    zero_offset_ = static_cast<float>(offset);
 
     const size_t bytes = static_cast<size_t>(std::max<int64_t>(panels() * groups_ * group_stride(), 64));
     auto* raw = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
@@ -37,7 +39,8 @@ PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor*
                 const int64_t row = p * kPanel + c;
                 if (row >= n_) break;  // padding channels stay zero
                 sc[c] = s[row * groups_ + g];
-                zp[c] = nn::lowbit_zero_point(zero_point, l, row, g) + static_cast<float>(offset);
+                if (has_zero_point_)
+                    zp[c] = nn::lowbit_zero_point(zero_point, l, row, g) + zero_offset_;
                 const int64_t base = row * k_ + g * group_size_;
                 for (int64_t j = 0; j < group_size_; ++j) {
                     const auto u = static_cast<uint8_t>(nn::lowbit_at(w, base + j) + offset);
