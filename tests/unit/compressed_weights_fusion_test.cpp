@@ -137,6 +137,55 @@ TEST(CompressedWeights, GatherIndexOutOfRangeIsAnError) {
     EXPECT_THROW(evaluate_model(*model, {ids}), Error);
 }
 
+// GPT-2 ties its LM head to the token embeddings: one compressed table feeds a Gather and a
+// MatMul, over 3-D activations. Both fuse, reading the same low-bit constant.
+TEST(CompressedWeights, TiedEmbeddingAndHead) {
+    auto ids = make_parameter(ElementType::i64, Shape{2, 3}, "ids");
+    auto w = make_compressed_weight(LowBitMode::int8_sym, 37, 40, 0, 60);
+    auto axis = make_constant(Tensor::scalar(int64_t{0}));
+    Output h = make_op("Gather", {w.out, ids->output(0), axis->output(0)}, {{"batch_dims", 0}});
+    Output logits = make_op("MatMul", {h, w.out}, {{"transpose_b", true}});
+    auto model = std::make_shared<Model>(OutputVector{logits},
+                                         std::vector<std::shared_ptr<Node>>{ids});
+    auto fused = model->clone();
+    run_common_passes(*fused);
+    run_cpu_passes(*fused);
+    EXPECT_EQ(count_type(*fused, "GatherCompressed"), 1u);
+    EXPECT_EQ(count_type(*fused, "FullyConnectedCompressed"), 1u);
+    EXPECT_EQ(count_const_of(*fused, ElementType::i8), 1u);
+    const Tensor x = ids_tensor(37);
+    const Tensor want = evaluate_model(*model, {x})[0];
+    expect_close(evaluate_model(*fused, {x})[0], want, 1e-5f);
+    Core core;
+    auto req = core.compile_model(model, "CPU", {{"INFERENCE_NUM_THREADS", "2"}})
+                   .create_infer_request();
+    req.set_input_tensor(x);
+    req.infer();
+    expect_close(req.get_output_tensor(), want, 5e-2f);
+}
+
+TEST(CompressedWeights, OpsRejectMismatchedInputs) {
+    auto x = make_parameter(ElementType::f32, Shape{2, 16}, "x");
+    auto c = [](Tensor t) { return make_constant(std::move(t))->output(0); };
+    const Output w = c(test_data::random_lowbit(ElementType::i4, {8, 2, 8}, 1));
+    const Output bias = c(Tensor(ElementType::f32, Shape{0}));
+    // Scale per row where the weight has groups.
+    EXPECT_THROW(make_node("FullyConnectedCompressed",
+                           {x->output(0), w, bias, c(random_f32({8, 1}, 2))}),
+                 Error);
+    // f32 weights are not compressed.
+    EXPECT_THROW(make_node("FullyConnectedCompressed", {x->output(0), c(random_f32({8, 16}, 3)),
+                                                        bias, c(random_f32({8, 1}, 2))}),
+                 Error);
+    // Input width 16 against K = 24.
+    EXPECT_THROW(make_node("FullyConnectedCompressed",
+                           {x->output(0), c(test_data::random_lowbit(ElementType::u8, {8, 24}, 1)),
+                            bias, c(random_f32({8, 1}, 2))}),
+                 Error);
+    EXPECT_NO_THROW(make_node("FullyConnectedCompressed",
+                              {x->output(0), w, bias, c(random_f32({8, 2, 1}, 2))}));
+}
+
 TEST(CompressedWeights, NotFusedWithoutTransposeB) {
     auto x = make_parameter(ElementType::f32, Shape{2, 16}, "x");
     auto w = make_compressed_weight(LowBitMode::int8_sym, 16, 16, 0, 40);
