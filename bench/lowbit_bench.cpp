@@ -1,13 +1,17 @@
 // Compressed-weight linear layers (FullyConnectedCompressed's CPU kernel) on GPT-2-124M shapes,
 // 2 threads: decode (1 row) reports GB/s of packed weight bytes streamed and the fraction of the
 // machine's read bandwidth, measured in the same binary by a 2-thread streaming sum; prefill
-// (128 rows) reports GOP/s. The f32 FullyConnected kernel on the same shapes is the baseline.
+// (128 rows) reports GOP/s. The f32 FullyConnected kernel on the same shapes is the baseline;
+// decode_f32_dequant is the alternative decode design (dequantize to f32, FMA) on the same
+// packed weights; VnniPeak is the vpdpbusd ceiling of one core at the moment.
 //   ./build/bench/kiln_lowbit_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only
+// KILN_BENCH_THREADS (default 2) and KILN_BENCH_CACHED=1 (weights cache-resident) below.
 #include <benchmark/benchmark.h>
 #include <immintrin.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <cstdio>
 #include <memory>
@@ -18,6 +22,7 @@
 #include "cpu/kernels/lowbit/lowbit_layout.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 #include "cpu/thread_pool.hpp"
+#include "ops/nn/compressed_weights.hpp"
 #include "ops/op_list.hpp"
 
 namespace {
@@ -79,6 +84,10 @@ double read_once() {
 }
 
 double g_bandwidth = 0;  // GB/s, median of the runs before the benchmarks
+
+// KILN_BENCH_CACHED=1: no rotation, the weights stay in cache; the time is then the kernel's
+// compute cost (the question when it must keep up with memory).
+double rotation_bytes() { return std::getenv("KILN_BENCH_CACHED") ? 0.0 : 96e6; }
 
 void bm_read_bandwidth(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(read_once());
@@ -183,7 +192,7 @@ void bm_linear(benchmark::State& state, Mode mode, int64_t rows, int64_t k, int6
     std::vector<Layer> copies{make_layer(mode, rows, k, n)};
     const double bytes = copies[0].bytes;
     if (rows == 1)
-        while (copies.size() * bytes < 96e6) copies.push_back(make_layer(mode, rows, k, n));
+        while (copies.size() * bytes < rotation_bytes()) copies.push_back(make_layer(mode, rows, k, n));
     ExecContext ctx;
     ctx.threads = &pool();
     TensorVector out;
@@ -204,6 +213,129 @@ void bm_linear(benchmark::State& state, Mode mode, int64_t rows, int64_t k, int6
     if (g_bandwidth > 0)
         state.counters["bw_frac"] = benchmark::Counter(
             l.bytes * calls / 1e9 / g_bandwidth, benchmark::Counter::kIsRate);
+}
+
+// ---- the alternative decode path, for comparison: dequantize the same packed weights to f32
+// and multiply with FMA (no activation quantization). Lanes of acc[q] hold channel 4q + l/4 at
+// k = l%4; the 4 k-lanes are summed at the end. Needs groups without padding (GPT-2 shapes).
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,fma"))) void gemv_f32_dequant(
+    const cpu::lowbit::PackedWeights& w, const float* x, const float* xsum, int64_t p0,
+    int64_t p1, float* y) {
+    const int64_t gs = w.group_size();
+    const __m512i low = _mm512_set1_epi8(0x0F);
+    __m512i spread[4];
+    for (int q = 0; q < 4; ++q) {
+        alignas(64) int32_t idx[16];
+        for (int l = 0; l < 16; ++l) idx[l] = 4 * q + l / 4;
+        spread[q] = _mm512_load_si512(idx);
+    }
+    for (int64_t p = p0; p < p1; ++p) {
+        const uint8_t* wp = w.panel(p);
+        __m512 out[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                         _mm512_setzero_ps()};
+        for (int64_t g = 0; g < w.groups(); ++g) {
+            const float* xg = x + g * gs;
+            __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
+                             _mm512_setzero_ps()};
+            if (w.four_bit()) {
+                for (int64_t o = 0; o < gs / 8; ++o, wp += 64) {
+                    _mm_prefetch(reinterpret_cast<const char*>(wp + 4096), _MM_HINT_T0);
+                    const __m512i v = _mm512_load_si512(wp);
+                    const __m512i lo = _mm512_and_si512(v, low);
+                    const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(v, 4), low);
+                    const __m512 alo = _mm512_broadcast_f32x4(_mm_loadu_ps(xg + 8 * o));
+                    const __m512 ahi = _mm512_broadcast_f32x4(_mm_loadu_ps(xg + 8 * o + 4));
+#define KILN_Q(q)                                                                              \
+    acc[q] = _mm512_fmadd_ps(                                                                  \
+        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(lo, q))), alo,      \
+        acc[q]);                                                                               \
+    acc[q] = _mm512_fmadd_ps(                                                                  \
+        _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(_mm512_extracti32x4_epi32(hi, q))), ahi, acc[q]);
+                    KILN_Q(0) KILN_Q(1) KILN_Q(2) KILN_Q(3)
+#undef KILN_Q
+                }
+            } else {
+                for (int64_t o = 0; o < gs / 4; ++o, wp += 64) {
+                    _mm_prefetch(reinterpret_cast<const char*>(wp + 4096), _MM_HINT_T0);
+                    const __m512 a = _mm512_broadcast_f32x4(_mm_loadu_ps(xg + 4 * o));
+                    for (int q = 0; q < 4; ++q)
+                        acc[q] = _mm512_fmadd_ps(
+                            _mm512_cvtepi32_ps(_mm512_cvtepu8_epi32(
+                                _mm_load_si128(reinterpret_cast<const __m128i*>(wp) + q))),
+                            a, acc[q]);
+                }
+            }
+            const __m512 sc = _mm512_load_ps(reinterpret_cast<const float*>(wp));
+            const __m512 z = w.has_zero_point()
+                                 ? _mm512_load_ps(reinterpret_cast<const float*>(wp) + 16)
+                                 : _mm512_set1_ps(w.zero_offset());
+            wp += w.group_stride() - w.group_weight_bytes();
+            // The zero point's share: z * sum(x) once per channel, put on the k = 0 lane.
+            const __m512 zx = _mm512_mul_ps(z, _mm512_set1_ps(xsum[g]));
+            for (int q = 0; q < 4; ++q) {
+                const __m512 s4 = _mm512_permutexvar_ps(spread[q], sc);
+                const __m512 zx4 = _mm512_maskz_permutexvar_ps(0x1111, spread[q], zx);
+                out[q] = _mm512_fmadd_ps(s4, _mm512_sub_ps(acc[q], zx4), out[q]);
+            }
+        }
+        alignas(64) float t[64];
+        for (int q = 0; q < 4; ++q) _mm512_store_ps(t + 16 * q, out[q]);
+        for (int c = 0; c < 16 && p * 16 + c < w.n(); ++c)
+            y[p * 16 + c] = t[4 * c] + t[4 * c + 1] + t[4 * c + 2] + t[4 * c + 3];
+    }
+}
+
+void bm_decode_f32_dequant(benchmark::State& state, Mode mode, int64_t k, int64_t n) {
+    std::vector<Layer> keep;
+    std::vector<std::unique_ptr<cpu::lowbit::PackedWeights>> copies;
+    const bool four = mode == Mode::int4_sym;
+    const ElementType t = four ? ElementType::i4 : ElementType::i8;
+    const int64_t g = four ? 128 : k;
+    const Tensor wt = random_bytes(t, four ? Shape{n, k / g, g} : Shape{n, k}, 1);
+    const Tensor st = random_f32(four ? Shape{n, k / g, 1} : Shape{n, 1}, 2, 0.005f, 0.02f);
+    do {
+        copies.push_back(std::make_unique<cpu::lowbit::PackedWeights>(wt, st, nullptr));
+    } while (copies.size() * copies[0]->panels() * copies[0]->groups() *
+                 copies[0]->group_stride() <
+             rotation_bytes());
+    const Tensor x = random_f32({k}, 5, -1, 1);
+    std::vector<float> xsum(static_cast<size_t>(k / g)), y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < k; ++i) xsum[i / g] += x.data<float>()[i];
+    {  // the result must be the product with the dequantized weights
+        gemv_f32_dequant(*copies[0], x.data<float>(), xsum.data(), 0, copies[0]->panels(),
+                         y.data());
+        const nn::LowBitLayout l = nn::lowbit_layout(wt.shape(), st.shape());
+        std::vector<float> row(static_cast<size_t>(k));
+        for (int64_t j = 0; j < n; j += 97) {
+            nn::dequantize_lowbit_row(wt, st, nullptr, l, j, row.data());
+            double ref = 0, mag = 0;
+            for (int64_t i = 0; i < k; ++i) {
+                ref += double(row[i]) * x.data<float>()[i];
+                mag += std::fabs(double(row[i]) * x.data<float>()[i]);
+            }
+            if (std::fabs(y[j] - ref) > 1e-4 * mag + 1e-5) {
+                state.SkipWithError("f32 dequantizing GEMV gives wrong results");
+                return;
+            }
+        }
+    }
+    size_t next = 0;
+    for (auto _ : state) {
+        const auto& w = *copies[next];
+        next = (next + 1) % copies.size();
+        pool().parallel_for(0, w.panels(), w.padded_k() * 16 / 8, [&](int64_t lo, int64_t hi) {
+            gemv_f32_dequant(w, x.data<float>(), xsum.data(), lo, hi, y.data());
+        });
+        benchmark::DoNotOptimize(y.data());
+    }
+    const double bytes = static_cast<double>(copies[0]->panels() * copies[0]->groups() *
+                                             copies[0]->group_stride());
+    state.counters["GB/s"] = benchmark::Counter(bytes * state.iterations(),
+                                                benchmark::Counter::kIsRate,
+                                                benchmark::Counter::kIs1000);
+    if (g_bandwidth > 0)
+        state.counters["bw_frac"] = benchmark::Counter(
+            bytes * state.iterations() / 1e9 / g_bandwidth, benchmark::Counter::kIsRate);
 }
 
 const char* mode_name(Mode m) {
@@ -231,6 +363,15 @@ void register_all() {
                              {"fc_768x3072", 768, 3072},
                              {"fc_proj_3072x768", 3072, 768},
                              {"lm_head_768x50257", 768, 50257}};
+    for (const auto& s : shapes)
+        for (Mode m : {Mode::int4_sym, Mode::int8_sym}) {
+            if (s.n == 50257 && m == Mode::int4_sym) continue;
+            const std::string name =
+                std::string("decode_f32_dequant/") + s.name + "/" + mode_name(m);
+            benchmark::RegisterBenchmark(name.c_str(), bm_decode_f32_dequant, m, s.k, s.n)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+        }
     for (int64_t rows : {1, 128})
         for (const auto& s : shapes)
             for (Mode m : {Mode::int4_sym, Mode::int4_asym, Mode::int8_sym, Mode::int8_asym,
