@@ -19,8 +19,8 @@ bool is_lowbit_decompression(const Node& n) {
     return is_integral(t) && t != ElementType::boolean;
 }
 
-bool is_foldable(const Node& n, int64_t max_elements) {
-    if (is_lowbit_decompression(n)) return false;
+bool is_foldable(const Node& n, int64_t max_elements, bool fold_decompression) {
+    if (!fold_decompression && is_lowbit_decompression(n)) return false;
     if (n.input_count() == 0 || !n.def().eval || !n.bodies().empty()) return false;
     if (n.type() == "Result" || n.type() == "ReadValue" || n.type() == "Assign") return false;
     for (const auto& in : n.inputs())
@@ -43,7 +43,7 @@ bool ConstantFolding::run(Model& model) {
             auto it = folded.find(node->input(i));
             if (it != folded.end()) node->set_input(i, it->second);
         }
-        if (!is_foldable(*node, max_elements_)) continue;
+        if (!is_foldable(*node, max_elements_, fold_decompression_)) continue;
         TensorVector ins, outs;
         for (const auto& in : node->inputs()) ins.push_back(in.node->value());
         ExecContext ctx;

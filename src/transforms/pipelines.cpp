@@ -25,9 +25,11 @@ void run_common_passes(Model& model) {
 void run_cpu_passes(Model& model) {
     PassManager pm;
     // Fusion passes register here, in the order they must run.
+    pm.add<FuseCompressedWeights>();
+    // Low-bit weights no kernel reads compressed fold as before, so later fusions see constants.
+    pm.add<ConstantFolding>(int64_t{1} << 20, /*fold_decompression=*/true);
     pm.add<GeluFusion>();
     pm.add<LayerNormFusion>();
-    pm.add<FuseCompressedWeights>();
     pm.add<MatMulBiasFusion>();
     pm.add<AttentionFusion>();
     pm.add<FuseConvolution>();

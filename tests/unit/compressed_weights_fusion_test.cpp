@@ -194,6 +194,8 @@ TEST(CompressedWeights, NotFusedWithoutTransposeB) {
     run_common_passes(m);
     run_cpu_passes(m);
     EXPECT_EQ(count_type(m, "FullyConnectedCompressed"), 0u);
+    // A weight no kernel reads compressed folds to f32 after the fusions, as it did before.
+    EXPECT_EQ(count_type(m, "Convert"), 0u);
     EXPECT_EQ(count_type(m, "MatMul"), 1u);
 }
 

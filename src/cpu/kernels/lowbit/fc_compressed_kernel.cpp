@@ -34,10 +34,10 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
         bias = std::make_shared<const std::vector<float>>(b->data<float>(), b->data<float>() + n);
     }
     kc.keeps_own_copy(1);
-    const lowbit::Kernels& kern = lowbit::kernels(isa);
+    const lowbit::Kernels* kern = &lowbit::kernels(isa);
     const std::string context = node.context();
 
-    return [packed, bias, n, k, context, &kern](const TensorVector& in, TensorVector& out,
+    return [packed, bias, n, k, context, kern](const TensorVector& in, TensorVector& out,
                                                ExecContext& ctx) {
         const Tensor& x = in[0];
         KILN_CHECK(x.rank() >= 1 && x.shape().back() == k, context, " input 0 has shape ",
@@ -58,7 +58,7 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
         qa.reset(*packed, rows);
         const float* xd = x.data<float>();
         pool.parallel_for(0, rows, 4 * std::max<int64_t>(k, 1), [&](int64_t lo, int64_t hi) {
-            for (int64_t r = lo; r < hi; ++r) kern.quantize_row(xd + r * k, *packed, qa, r);
+            for (int64_t r = lo; r < hi; ++r) kern->quantize_row(xd + r * k, *packed, qa, r);
         });
         // The micro-kernels work on pairs of panels; units of two panels keep the pairs whole.
         const int64_t per_unit = 2;
@@ -68,7 +68,7 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
         const float* bd = bias ? bias->data() : nullptr;
         float* yd = y.data<float>();
         pool.parallel_for(0, units, cost, [&](int64_t lo, int64_t hi) {
-            kern.gemm(*packed, qa, 0, rows, lo * per_unit, std::min(hi * per_unit, panels), bd,
+            kern->gemm(*packed, qa, 0, rows, lo * per_unit, std::min(hi * per_unit, panels), bd,
                       yd, n);
         });
         out.assign(1, std::move(y));
