@@ -230,4 +230,32 @@ TEST(CompressedWeights, CompiledModelMatchesUnfusedAndRoundTripsThroughIr) {
     std::filesystem::remove_all(dir);
 }
 
+// A compressed IR file (what `kiln compress` writes) read back keeps its decompression rt_info,
+// and CACHE_DIR stores and reloads the fused graph with its low-bit constants.
+TEST(CompressedWeights, IrFileThroughTheModelCache) {
+    const auto dir = std::filesystem::temp_directory_path() / "kiln_compressed_cache_test";
+    std::filesystem::remove_all(dir);
+    std::filesystem::create_directories(dir / "cache");
+    auto model = linear_model(LowBitMode::int4_asym, 4, 23, 64, true, 70);
+    const std::string xml = (dir / "model.xml").string();
+    save_model(*model, xml);
+    const Tensor x = random_f32({4, 64}, 71);
+    const Tensor want = evaluate_model(*model, {x})[0];
+    Core core;
+    auto read = core.read_model(xml);
+    auto folded = read->clone();
+    run_common_passes(*folded);
+    EXPECT_EQ(count_const_of(*folded, ElementType::u4), 2u);  // weight and zero point
+    for (const char* loaded : {"NO", "YES"}) {
+        auto compiled = core.compile_model(
+            xml, "CPU", {{"CACHE_DIR", (dir / "cache").string()}, {"INFERENCE_NUM_THREADS", "2"}});
+        EXPECT_EQ(compiled.get_property("LOADED_FROM_CACHE"), loaded);
+        auto req = compiled.create_infer_request();
+        req.set_input_tensor(x);
+        req.infer();
+        expect_close(req.get_output_tensor(), want, 5e-2f);
+    }
+    std::filesystem::remove_all(dir);
+}
+
 }  // namespace
