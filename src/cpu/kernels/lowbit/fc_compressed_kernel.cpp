@@ -33,7 +33,8 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
         if (b->element_type() != ElementType::f32 || b->size() != n) return {};
         bias = std::make_shared<const std::vector<float>>(b->data<float>(), b->data<float>() + n);
     }
-    kc.keeps_own_copy(1);
+    // Weights, bias, scales and zero points all live in the packed copy from here on.
+    for (size_t i = 1; i < node.input_count(); ++i) kc.keeps_own_copy(i);
     const lowbit::Kernels* kern = &lowbit::kernels(isa);
     const std::string context = node.context();
 
