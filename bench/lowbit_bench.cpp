@@ -89,6 +89,13 @@ double g_bandwidth = 0;  // GB/s, median of the runs before the benchmarks
 // compute cost (the question when it must keep up with memory).
 double rotation_bytes() { return std::getenv("KILN_BENCH_CACHED") ? 0.0 : 96e6; }
 
+// Median of three streaming sums.
+double local_bandwidth() {
+    double r[3] = {read_once(), read_once(), read_once()};
+    std::sort(r, r + 3);
+    return r[1];
+}
+
 void bm_read_bandwidth(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(read_once());
     state.counters["GB/s"] =
@@ -193,6 +200,8 @@ void bm_linear(benchmark::State& state, Mode mode, int64_t rows, int64_t k, int6
     const double bytes = copies[0].bytes;
     if (rows == 1)
         while (copies.size() * bytes < rotation_bytes()) copies.push_back(make_layer(mode, rows, k, n));
+    // The machine is shared: the bandwidth it gives right now, next to the figure it is compared to.
+    const double bw = rows == 1 ? local_bandwidth() : g_bandwidth;
     ExecContext ctx;
     ctx.threads = &pool();
     TensorVector out;
@@ -210,9 +219,11 @@ void bm_linear(benchmark::State& state, Mode mode, int64_t rows, int64_t k, int6
     state.counters["GOP/s"] = benchmark::Counter(2.0 * rows * k * n * calls,
                                                  benchmark::Counter::kIsRate,
                                                  benchmark::Counter::kIs1000);
-    if (g_bandwidth > 0)
-        state.counters["bw_frac"] = benchmark::Counter(
-            l.bytes * calls / 1e9 / g_bandwidth, benchmark::Counter::kIsRate);
+    if (bw > 0) {
+        state.counters["bw_frac"] =
+            benchmark::Counter(l.bytes * calls / 1e9 / bw, benchmark::Counter::kIsRate);
+        state.counters["bw_GB/s"] = bw;
+    }
 }
 
 // ---- the alternative decode path, for comparison: dequantize the same packed weights to f32
@@ -338,6 +349,35 @@ void bm_decode_f32_dequant(benchmark::State& state, Mode mode, int64_t k, int64_
             bytes * state.iterations() / 1e9 / g_bandwidth, benchmark::Counter::kIsRate);
 }
 
+// Every linear layer of GPT-2-124M once, in order (12 blocks of qkv, attention output, MLP up and
+// down, then the 50257-row LM head): the weight streaming of one decode token (rows = 1) or of a
+// prompt (rows = 128), without attention, norms and activations.
+void bm_gpt2_linears(benchmark::State& state, Mode blocks, Mode head, int64_t rows) {
+    std::vector<Layer> layers;
+    for (int b = 0; b < 12; ++b) {
+        layers.push_back(make_layer(blocks, rows, 768, 2304));
+        layers.push_back(make_layer(blocks, rows, 768, 768));
+        layers.push_back(make_layer(blocks, rows, 768, 3072));
+        layers.push_back(make_layer(blocks, rows, 3072, 768));
+    }
+    layers.push_back(make_layer(head, rows, 768, 50257));
+    double bytes = 0;
+    for (const auto& l : layers) bytes += l.bytes;
+    ExecContext ctx;
+    ctx.threads = &pool();
+    TensorVector out;
+    for (auto _ : state)
+        for (auto& l : layers) {
+            l.fn(l.inputs, out, ctx);
+            benchmark::DoNotOptimize(out[0].raw_data());
+        }
+    const double calls = static_cast<double>(state.iterations());
+    state.counters["tokens/s"] = benchmark::Counter(rows * calls, benchmark::Counter::kIsRate);
+    state.counters["GB/s"] = benchmark::Counter(bytes * calls, benchmark::Counter::kIsRate,
+                                                benchmark::Counter::kIs1000);
+    state.counters["MB/token"] = bytes / 1e6;
+}
+
 const char* mode_name(Mode m) {
     switch (m) {
         case Mode::int4_sym: return "int4_sym_g128";
@@ -363,6 +403,17 @@ void register_all() {
                              {"fc_768x3072", 768, 3072},
                              {"fc_proj_3072x768", 3072, 768},
                              {"lm_head_768x50257", 768, 50257}};
+    for (int64_t rows : {1, 128}) {
+        const std::string suffix = rows == 1 ? "decode" : "prefill128";
+        benchmark::RegisterBenchmark(("gpt2_linears/int4_sym_g128+int8_head/" + suffix).c_str(),
+                                     bm_gpt2_linears, Mode::int4_sym, Mode::int8_sym, rows)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+        benchmark::RegisterBenchmark(("gpt2_linears/int8_sym/" + suffix).c_str(), bm_gpt2_linears,
+                                     Mode::int8_sym, Mode::int8_sym, rows)
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
+    }
     for (const auto& s : shapes)
         for (Mode m : {Mode::int4_sym, Mode::int8_sym}) {
             if (s.n == 50257 && m == Mode::int4_sym) continue;
