@@ -118,13 +118,15 @@ TEST(CpuLowBitKernels, MatchReferenceOnOddSizes) {
                     ASSERT_NEAR(scalar.data<float>()[i], ref.data<float>()[i],
                                 bound.data<float>()[i])
                         << "scalar, element " << i;
-                if (!cpu::lowbit::isa_supported(cpu::lowbit::Isa::avx512_vnni)) continue;
-                const Tensor fast = run_kernel(*node, x, cpu::lowbit::Isa::avx512_vnni, pool);
-                ASSERT_EQ(fast.shape(), ref.shape());
-                for (int64_t i = 0; i < ref.size(); ++i) {
-                    const float s = scalar.data<float>()[i];
-                    ASSERT_NEAR(fast.data<float>()[i], s, 1e-5f * (1.f + std::fabs(s)))
-                        << "avx512_vnni, element " << i;
+                for (auto isa : {cpu::lowbit::Isa::avx2, cpu::lowbit::Isa::avx512_vnni}) {
+                    if (!cpu::lowbit::isa_supported(isa)) continue;
+                    const Tensor fast = run_kernel(*node, x, isa, pool);
+                    ASSERT_EQ(fast.shape(), ref.shape());
+                    for (int64_t i = 0; i < ref.size(); ++i) {
+                        const float s = scalar.data<float>()[i];
+                        ASSERT_NEAR(fast.data<float>()[i], s, 1e-5f * (1.f + std::fabs(s)))
+                            << cpu::lowbit::isa_name(isa) << ", element " << i;
+                    }
                 }
             }
 }

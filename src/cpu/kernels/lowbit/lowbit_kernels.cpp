@@ -10,20 +10,30 @@ namespace kiln::cpu::lowbit {
 
 bool isa_supported(Isa isa) {
     if (isa == Isa::scalar) return true;
+    if (isa == Isa::avx2) return gemm::isa_supported(gemm::Isa::avx2);
     return gemm::isa_supported(gemm::Isa::avx512) && __builtin_cpu_supports("avx512vnni");
 }
 
 Isa best_isa() {
-    static const Isa isa = gemm::best_isa() >= gemm::Isa::avx512 && isa_supported(Isa::avx512_vnni)
-                               ? Isa::avx512_vnni
-                               : Isa::scalar;
+    static const Isa isa = [] {
+        const gemm::Isa g = gemm::best_isa();
+        if (g >= gemm::Isa::avx512 && isa_supported(Isa::avx512_vnni)) return Isa::avx512_vnni;
+        if (g >= gemm::Isa::avx2) return Isa::avx2;
+        return Isa::scalar;
+    }();
     return isa;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::avx512_vnni ? "avx512_vnni" : "scalar"; }
+const char* isa_name(Isa isa) {
+    return isa == Isa::avx512_vnni ? "avx512_vnni" : isa == Isa::avx2 ? "avx2" : "scalar";
+}
 
 const Kernels& kernels(Isa isa) {
-    return isa == Isa::avx512_vnni ? detail::avx512_vnni_kernels() : detail::scalar_kernels();
+    switch (isa) {
+        case Isa::avx512_vnni: return detail::avx512_vnni_kernels();
+        case Isa::avx2: return detail::avx2_kernels();
+        default: return detail::scalar_kernels();
+    }
 }
 
 namespace {

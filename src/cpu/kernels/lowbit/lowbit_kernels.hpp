@@ -2,15 +2,17 @@
 // The kernels of compressed linear layers, per ISA: quantize activation rows, then multiply them
 // with packed low-bit weights (lowbit_layout.hpp). The AVX512-VNNI variant unpacks the weights to
 // u8 in registers and accumulates u8 x s8 products with vpdpbusd; the scalar one computes the
-// same sums in plain C++ (the fallback, and the reference for the layout).
+// same sums in plain C++ (the fallback, and the reference for the layout); the AVX2 one uses
+// vpmaddubsw / vpmaddwd.
 #include "cpu/kernels/lowbit/lowbit_layout.hpp"
 
 namespace kiln::cpu::lowbit {
 
-enum class Isa : int { scalar = 0, avx512_vnni = 1 };
+enum class Isa : int { scalar = 0, avx2 = 1, avx512_vnni = 2 };
 
 /// avx512_vnni when the CPU has AVX-512 (F, BW, VL) and VNNI and KILN_ISA does not cap the ISA
-/// below avx512 (gemm::best_isa()); else scalar.
+/// below avx512 (gemm::best_isa()); else avx2 when gemm::best_isa() is avx2 or better; else
+/// scalar.
 Isa best_isa();
 bool isa_supported(Isa isa);
 const char* isa_name(Isa isa);
@@ -28,6 +30,7 @@ const Kernels& kernels(Isa isa);
 
 namespace detail {
 const Kernels& scalar_kernels();
+const Kernels& avx2_kernels();
 const Kernels& avx512_vnni_kernels();
 }  // namespace detail
 
