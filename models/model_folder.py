@@ -107,14 +107,21 @@ Titus, Philemon and Jude are held out of training and stored here as `heldout.tx
   BOS + prompt; `reference_greedy.json`: those input ids and the {GREEDY_TOKENS} greedy tokens after them.
 - `training.json`: the figures of the run that produced these weights.
 
-Greedy sample: "{sample}"
+Greedy sample (BOS + `prompt.txt`, 32 tokens):
+
+```
+{sample}
+```
 
 ## Reproduce
 
 ```
-apt-get install bible-kjv bible-kjv-text
+apt-get install bible-kjv bible-kjv-text libopenblas0-openmp
 /usr/bin/python3 models/train_tiny_llama.py --out models/tiny-llama-kjv
 ```
+
+The schedule runs for a time budget (`--minutes`, default 30), so the number of steps, and the
+weights, depend on how busy the machine is; `--steps N --minutes 1e9` fixes the run instead.
 
 Debian's PyTorch only; the tokenizer trainer, the model and the safetensors writer are in
 `models/` beside the script. See docs/GENAI.md, "The embedded default model".
