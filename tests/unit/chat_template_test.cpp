@@ -314,3 +314,8 @@ TEST(ChatTemplateModels, ExtraVariablesAndPrecedence) {
     EXPECT_THROW(t.render(Json("text")), kiln::Error);
     EXPECT_EQ(ChatTemplate("x{{ y }}").render(nullptr), "x");
 }
+
+TEST(ChatTemplateModels, MessagesKeepRoleBeforeContent) {
+    ChatTemplate t("{{ messages[0] | tojson }} {{ messages[0] }}");
+    EXPECT_EQ(t.apply({{"user", "hi"}}, false), "{\"role\": \"user\", \"content\": \"hi\"} {'role': 'user', 'content': 'hi'}");
+}

@@ -134,6 +134,7 @@ struct ForStmt : Stmt {
 struct SetStmt : Stmt {
     explicit SetStmt(Pos p) : Stmt(StmtKind::Set, p) {}
     std::string name, attr;  // attr non-empty: {% set name.attr = value %} on a namespace
+    std::vector<std::string> more;  // {% set a, b = ... %}: the names after the first
     ExprPtr value;
 };
 struct SetBlockStmt : Stmt {

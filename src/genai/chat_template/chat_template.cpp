@@ -43,15 +43,20 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages, bool a
                                 const nlohmann::json& extra) const {
     KILN_CHECK(extra.is_null() || extra.is_object(), "chat template: extra variables must be a JSON object, not ",
                extra.type_name());
-    nlohmann::json context = extra.is_null() ? nlohmann::json::object() : extra;
-    nlohmann::json list = nlohmann::json::array();
-    for (const ChatMessage& m : messages) list.push_back({{"role", m.role}, {"content", m.content}});
+    chat_template::Json context = to_ordered(extra.is_null() ? nlohmann::json::object() : extra, 0);
+    chat_template::Json list = chat_template::Json::array();
+    for (const ChatMessage& m : messages) {
+        chat_template::Json message = chat_template::Json::object();  // role first, as Python dicts keep it
+        message["role"] = m.role;
+        message["content"] = m.content;
+        list.push_back(std::move(message));
+    }
     context["messages"] = std::move(list);
     context["add_generation_prompt"] = add_generation_prompt;
     // transformers passes these as None when the caller gives none; templates test for that.
     if (!context.contains("tools")) context["tools"] = nullptr;
     if (!context.contains("documents")) context["documents"] = nullptr;
-    return render(context);
+    return chat_template::render(*program_, context);
 }
 
 std::string ChatTemplate::render(const nlohmann::json& context) const {

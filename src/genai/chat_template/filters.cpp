@@ -232,7 +232,7 @@ Value number_filter(const std::string& name, const Value& input, CallArgs& args)
     double d = as_double(input.json());
     double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
     double r;
-    if (method == "common") r = std::round(d * scale) / scale;
+    if (method == "common") r = std::nearbyint(d * scale) / scale;  // half to even, as Python
     else if (method == "ceil") r = std::ceil(d * scale) / scale;
     else if (method == "floor") r = std::floor(d * scale) / scale;
     else lib_fail("round: method must be common, ceil or floor");
@@ -436,6 +436,8 @@ Value apply_filter(const std::string& name, const Value& input, CallArgs& args) 
         return select_like(name, input, args);
     if (name == "attr") {
         args.bind("attr", {"name"});
+        // Python attributes only: a dict's keys are items, not attributes.
+        if (input.is_data()) return {};
         return get_attr(input, to_str(args.get(0)));
     }
     if (name == "int" || name == "float" || name == "abs" || name == "round") return number_filter(name, input, args);

@@ -179,10 +179,8 @@ private:
         size_t begin_end = raw_tag_end(p, "raw");
         char begin_mod = src_[begin_end - 3];
         size_t body = begin_end;
-        if (begin_mod == '-') {
+        if (begin_mod == '-') {  // Jinja keeps the newline after a plain {% raw %}
             while (body < src_.size() && is_space(src_[body])) ++body;
-        } else if (begin_mod != '+' && body < src_.size() && src_[body] == '\n') {
-            ++body;
         }
         for (size_t i = src_.find("{%", body); i != std::string::npos; i = src_.find("{%", i + 2)) {
             size_t q = i + 2;
@@ -207,12 +205,15 @@ private:
     void lex_tag(size_t open, size_t p, char kind) {
         const bool block = kind == '%';
         out_.push_back(Token{block ? TokenType::BlockBegin : TokenType::VarBegin, "", at(open)});
-        int depth = 0;  // inside brackets a closing delimiter is an operator, as in Jinja
+        std::vector<size_t> brackets;  // inside brackets a closing delimiter is an operator, as in Jinja
         while (true) {
             while (p < src_.size() && is_space(src_[p])) ++p;
-            if (p >= src_.size())
+            if (p >= src_.size()) {
+                if (!brackets.empty())
+                    fail(at(brackets.back()), str_cat("unclosed '", src_[brackets.back()], "' in a tag"));
                 fail(at(open), block ? "unclosed '{%': expected '%}'" : "unclosed '{{': expected '}}'");
-            if (depth == 0) {
+            }
+            if (brackets.empty()) {
                 const char* end = block ? "%}" : "}}";
                 char mod = 0;
                 size_t q = p;
@@ -228,11 +229,11 @@ private:
                     return;
                 }
             }
-            p = lex_token(p, depth);
+            p = lex_token(p, brackets);
         }
     }
 
-    size_t lex_token(size_t p, int& depth) {
+    size_t lex_token(size_t p, std::vector<size_t>& brackets) {
         const char c = src_[p];
         if (is_name_start(c)) {
             size_t e = p;
@@ -250,8 +251,15 @@ private:
             }
         }
         if (std::strchr("+-*/%~<>=()[]{},.:|", c) != nullptr && c != '\0') {
-            if (c == '(' || c == '[' || c == '{') ++depth;
-            if ((c == ')' || c == ']' || c == '}') && depth > 0) --depth;
+            if (c == '(' || c == '[' || c == '{') brackets.push_back(p);
+            if ((c == ')' || c == ']' || c == '}') && !brackets.empty()) {
+                const char open = src_[brackets.back()];
+                if ((open == '(' && c != ')') || (open == '[' && c != ']') || (open == '{' && c != '}')) {
+                    Pos o = at(brackets.back());
+                    fail(at(p), str_cat("unexpected '", c, "': the '", open, "' at ", o.line, ":", o.col, " is not closed"));
+                }
+                brackets.pop_back();
+            }
             out_.push_back(Token{TokenType::Op, std::string(1, c), at(p)});
             return p + 1;
         }

@@ -51,7 +51,7 @@ std::vector<Value> iterate(const Value& v);
 std::vector<std::string> utf8_chars(const std::string& s);
 
 /// Strings longer than this are refused, so that "x" * huge and doubling loops stop early.
-constexpr size_t kMaxStringBytes = size_t{64} << 20;
+constexpr size_t kMaxStringBytes = size_t{16} << 20;
 void check_size(size_t bytes);
 
 }  // namespace kiln::chat_template

@@ -232,20 +232,26 @@ private:
     StmtPtr parse_set(Pos p) {
         std::string name = expect_name("a variable name");
         std::string attr;
+        std::vector<std::string> more;
         if (at_op(".")) {
             next();
             attr = expect_name("an attribute name");
+        }
+        while (attr.empty() && at_op(",")) {
+            next();
+            more.push_back(expect_name("a variable name"));
         }
         if (at_op("=")) {
             next();
             auto s = std::make_unique<SetStmt>(p);
             s->name = std::move(name);
             s->attr = std::move(attr);
+            s->more = std::move(more);
             s->value = parse_tuple();
             expect_block_end();
             return s;
         }
-        if (!attr.empty() || peek().type != TokenType::BlockEnd) expected("'='");
+        if (!attr.empty() || !more.empty() || peek().type != TokenType::BlockEnd) expected("'='");
         next();
         auto s = std::make_unique<SetBlockStmt>(p);
         s->name = std::move(name);

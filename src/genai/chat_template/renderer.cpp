@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <ctime>
 #include <unordered_map>
@@ -61,6 +63,88 @@ Value repeat(const Json& seq, int64_t n) {
     return Value::of(std::move(out));
 }
 
+// "%s and %d" % (a, b): Python's printf-style formatting for s, r, d, i, f, x and %%, with flags,
+// width and precision.
+std::string percent_format(const std::string& fmt, const Json& args) {
+    std::vector<const Json*> values;
+    if (args.is_array()) {
+        for (const auto& e : args) values.push_back(&e);
+    } else {
+        values.push_back(&args);
+    }
+    auto printf_to = [](std::string& out, const std::string& spec, auto value) {
+        int n = std::snprintf(nullptr, 0, spec.c_str(), value);
+        if (n <= 0) return;
+        std::string buf(static_cast<size_t>(n) + 1, '\0');
+        std::snprintf(buf.data(), buf.size(), spec.c_str(), value);
+        buf.resize(static_cast<size_t>(n));
+        out += buf;
+    };
+    std::string out;
+    size_t next = 0;
+    for (size_t i = 0; i < fmt.size(); ++i) {
+        if (fmt[i] != '%') {
+            out += fmt[i];
+            continue;
+        }
+        size_t j = i + 1;
+        std::string flags;
+        while (j < fmt.size() && std::strchr("-+ #0", fmt[j]) != nullptr && fmt[j] != '\0') flags += fmt[j++];
+        int width = 0, precision = -1;
+        while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])))
+            width = std::min(width * 10 + (fmt[j++] - '0'), 1000);
+        if (j < fmt.size() && fmt[j] == '.') {
+            ++j;
+            precision = 0;
+            while (j < fmt.size() && std::isdigit(static_cast<unsigned char>(fmt[j])))
+                precision = std::min(precision * 10 + (fmt[j++] - '0'), 100);
+        }
+        if (j >= fmt.size()) lib_fail("incomplete format");
+        const char conv = fmt[j];
+        i = j;
+        if (conv == '%') {
+            out += '%';
+            continue;
+        }
+        if (next >= values.size()) lib_fail("not enough arguments for format string");
+        const Json& v = *values[next++];
+        std::string spec = "%";
+        spec += flags;
+        if (width > 0) spec += std::to_string(width);
+        if (precision >= 0) {
+            spec += '.';
+            spec += std::to_string(precision);
+        }
+        if (conv == 's' || conv == 'r') {
+            std::string text = conv == 's' ? to_str(v) : repr(v);
+            if (precision >= 0 && text.size() > static_cast<size_t>(precision)) text.resize(static_cast<size_t>(precision));
+            if (text.size() < static_cast<size_t>(width)) {
+                const size_t pad = static_cast<size_t>(width) - text.size();
+                if (flags.find('-') != std::string::npos) text.append(pad, ' ');
+                else text.insert(0, pad, ' ');
+            }
+            out += text;
+        } else if (conv == 'd' || conv == 'i' || conv == 'x' || conv == 'X') {
+            if (!is_number(v)) lib_fail(str_cat("%", conv, " format needs a number, not ", type_name(v)));
+            int64_t n;
+            if (!get_int(v, n)) {
+                double d = as_double(v);
+                if (!std::isfinite(d) || std::fabs(d) >= 9.2e18) lib_fail("number too large for %d");
+                n = static_cast<int64_t>(d);
+            }
+            printf_to(out, spec + "ll" + (conv == 'i' ? 'd' : conv), static_cast<long long>(n));
+        } else if (conv == 'f' || conv == 'F' || conv == 'e' || conv == 'E' || conv == 'g' || conv == 'G') {
+            if (!is_number(v)) lib_fail(str_cat("%", conv, " format needs a number, not ", type_name(v)));
+            printf_to(out, spec + conv, as_double(v));
+        } else {
+            lib_fail(str_cat("unsupported format character '", conv, "'"));
+        }
+        check_size(out.size());
+    }
+    if (next < values.size() && args.is_array()) lib_fail("not all arguments converted during string formatting");
+    return out;
+}
+
 // Python's arithmetic: ints stay ints (falling back to floats on overflow), / is true division,
 // // and % floor.
 Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
@@ -86,6 +170,7 @@ Value arithmetic(BinaryOp op, const Value& a, const Value& b) {
         if ((x.is_string() || x.is_array()) && get_int(y, n)) return repeat(x, n);
         if ((y.is_string() || y.is_array()) && get_int(x, n)) return repeat(y, n);
     }
+    if (op == BinaryOp::Mod && x.is_string()) return Value::of(percent_format(x.get_ref<const std::string&>(), y));
     if (!is_number(x) || !is_number(y))
         lib_fail(str_cat("cannot apply '", op_name(op), "' to ", type_name(x), " and ", type_name(y)));
     int64_t i, k;
@@ -379,6 +464,12 @@ private:
 
     void exec_set(const SetStmt& s) {
         Value v = eval(*s.value);
+        if (!s.more.empty()) {
+            std::vector<std::string> names{s.name};
+            names.insert(names.end(), s.more.begin(), s.more.end());
+            bind_targets(names, v, s.pos);
+            return;
+        }
         if (s.attr.empty()) {
             scopes_.back()[s.name] = std::move(v);
             return;
@@ -488,9 +579,10 @@ private:
         Value right = eval(*b.rhs);
         if (b.op == BinaryOp::Concat) {
             std::string s = to_str(left);
-            std::string r = to_str(right);
+            const std::string r = to_str(right);
             check_size(s.size() + r.size());
-            return Value::of(s + r);
+            s += r;
+            return Value::of(std::move(s));
         }
         return arithmetic(b.op, left, right);
     }

@@ -9,7 +9,7 @@ namespace kiln::chat_template {
 /// Limits on one render: how deep evaluation may recurse (macros calling macros) and how many loop
 /// iterations it may run, so that no template can exhaust the stack or run for hours.
 constexpr int kMaxRenderDepth = 1000;
-constexpr uint64_t kMaxLoopIterations = 10'000'000;
+constexpr uint64_t kMaxLoopIterations = 2'000'000;
 
 /// `context` must be a JSON object (its members become the template's variables).
 std::string render(const Program& program, const Json& context);
