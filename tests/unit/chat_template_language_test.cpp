@@ -441,12 +441,20 @@ TEST(ChatTemplateLanguage, NestingWithinTheLimitsRenders) {
 }
 
 TEST(ChatTemplateLanguage, RunawayTemplatesStop) {
-    EXPECT_NE(error_of("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}").find("deeper than"), std::string::npos);
+    EXPECT_EQ(error_of("{% macro m(n) %}{{ m(n + 1) }}{% endmacro %}{{ m(0) }}"),
+              "chat template 1:21: macro calls nest deeper than 64 (runaway recursion?)");
+    // Deep blocks inside recursing macros hit the overall depth limit first.
+    const std::string deep_body = repeat("{% if true %}", 60) + "{{ m(n + 1) }}" + repeat("{% endif %}", 60);
+    EXPECT_NE(error_of("{% macro m(n) %}" + deep_body + "{% endmacro %}{{ m(0) }}").find("rendering nests deeper than"),
+              std::string::npos);
+    EXPECT_EQ(render("{% macro m(n) %}{% if n < 60 %}{{ m(n + 1) }}{% else %}{{ n }}{% endif %}{% endmacro %}{{ m(0) }}"),
+              "60");
     EXPECT_NE(error_of("{% for i in range(2000) %}{% for j in range(2000) %}{% endfor %}{% endfor %}")
                   .find("loop iterations"),
               std::string::npos);
     EXPECT_NE(error_of("{{ range(100000000) | length }}").find("range() of more than"), std::string::npos);
     EXPECT_NE(error_of("{{ 'x' * 100000000000 }}").find("MiB"), std::string::npos);
+    EXPECT_EQ(render("[{{ '' * 100000000000 }}]{{ [] * 100000000000 }}"), "[][]");
     EXPECT_NE(error_of("{% set s = 'x' * 10000000 %}{{ s }}{{ s }}").find("output grew past"), std::string::npos);
     EXPECT_NE(error_of("{% set ns = namespace(s='xx') %}{% for i in range(40) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}")
                   .find("MiB"),

@@ -47,7 +47,8 @@ const char* op_name(BinaryOp op) {
 }
 
 Value repeat(const Json& seq, int64_t n) {
-    if (n <= 0) return Value::of(seq.is_string() ? Json("") : Json::array());
+    const bool empty = seq.is_string() ? seq.get_ref<const std::string&>().empty() : seq.empty();
+    if (n <= 0 || empty) return Value::of(seq.is_string() ? Json("") : Json::array());
     if (seq.is_string()) {
         const std::string& s = seq.get_ref<const std::string&>();
         if (!s.empty() && static_cast<uint64_t>(n) > kMaxStringBytes / s.size()) check_size(kMaxStringBytes + 1);
@@ -363,28 +364,17 @@ private:
         return Flow::Normal;
     }
 
+    // The dispatchers stay small and each kind runs in its own function, so that the frames on the
+    // recursive path are small (sanitizer builds give every local a red zone).
     Flow exec(const Stmt& s, std::string& out) {
         Deeper guard(*this, s.pos);
         switch (s.kind) {
             case StmtKind::Text: append(out, static_cast<const TextStmt&>(s).text, s.pos); return Flow::Normal;
-            case StmtKind::Output:
-                append(out, to_str(eval(*static_cast<const OutputStmt&>(s).expr)), s.pos);
-                return Flow::Normal;
-            case StmtKind::If: {
-                const auto& st = static_cast<const IfStmt&>(s);
-                for (const auto& [cond, body] : st.branches)
-                    if (truthy(eval(*cond))) return exec_body(body, out);
-                return exec_body(st.otherwise, out);
-            }
+            case StmtKind::Output: exec_output(static_cast<const OutputStmt&>(s), out); return Flow::Normal;
+            case StmtKind::If: return exec_if(static_cast<const IfStmt&>(s), out);
             case StmtKind::For: return exec_for(static_cast<const ForStmt&>(s), out);
             case StmtKind::Set: exec_set(static_cast<const SetStmt&>(s)); return Flow::Normal;
-            case StmtKind::SetBlock: {
-                const auto& st = static_cast<const SetBlockStmt&>(s);
-                std::string text;
-                exec_body(st.body, text);
-                scopes_.back()[st.name] = Value::of(std::move(text));
-                return Flow::Normal;
-            }
+            case StmtKind::SetBlock: exec_set_block(static_cast<const SetBlockStmt&>(s)); return Flow::Normal;
             case StmtKind::Macro: {
                 const auto& st = static_cast<const MacroStmt&>(s);
                 scopes_.back()[st.name] = Value::of_macro(&st);
@@ -392,18 +382,34 @@ private:
             }
             case StmtKind::Break: return Flow::Break;
             case StmtKind::Continue: return Flow::Continue;
-            case StmtKind::FilterBlock: {
-                const auto& st = static_cast<const FilterBlockStmt&>(s);
-                std::string text;
-                exec_body(st.body, text);
-                Value v = Value::of(std::move(text));
-                for (const auto& f : st.filters) v = apply_filter_expr(*f, v);
-                append(out, to_str(v), s.pos);
-                return Flow::Normal;
-            }
+            case StmtKind::FilterBlock: exec_filter_block(static_cast<const FilterBlockStmt&>(s), out); return Flow::Normal;
             case StmtKind::Group: return exec_body(static_cast<const GroupStmt&>(s).body, out);
         }
         return Flow::Normal;
+    }
+
+    [[gnu::noinline]] void exec_output(const OutputStmt& s, std::string& out) {
+        append(out, to_str(eval(*s.expr)), s.pos);
+    }
+
+    [[gnu::noinline]] Flow exec_if(const IfStmt& s, std::string& out) {
+        for (const auto& [cond, body] : s.branches)
+            if (truthy(eval(*cond))) return exec_body(body, out);
+        return exec_body(s.otherwise, out);
+    }
+
+    [[gnu::noinline]] void exec_set_block(const SetBlockStmt& s) {
+        std::string text;
+        exec_body(s.body, text);
+        scopes_.back()[s.name] = Value::of(std::move(text));
+    }
+
+    [[gnu::noinline]] void exec_filter_block(const FilterBlockStmt& s, std::string& out) {
+        std::string text;
+        exec_body(s.body, text);
+        Value v = Value::of(std::move(text));
+        for (const auto& f : s.filters) v = apply_filter_expr(*f, v);
+        append(out, to_str(v), s.pos);
     }
 
     void append(std::string& out, const std::string& text, Pos pos) {
@@ -428,7 +434,7 @@ private:
             fail(pos, str_cat("more than ", kMaxLoopIterations, " loop iterations"));
     }
 
-    Flow exec_for(const ForStmt& s, std::string& out) {
+    [[gnu::noinline]] Flow exec_for(const ForStmt& s, std::string& out) {
         Value iterable = eval(*s.iterable);
         std::vector<Value> items;
         try {
@@ -495,72 +501,79 @@ private:
     Value eval_node(const Expr& e) {
         switch (e.kind) {
             case ExprKind::Literal: return static_cast<const LiteralExpr&>(e).value;
-            case ExprKind::List: {
-                Json out = Json::array();
-                for (const auto& item : static_cast<const ListExpr&>(e).items) out.push_back(to_json(eval(*item)));
-                return Value::of(std::move(out));
-            }
-            case ExprKind::Dict: {
-                Json out = Json::object();
-                for (const auto& [k, v] : static_cast<const DictExpr&>(e).items) {
-                    Value key = eval(*k);
-                    if (!key.is_data() || !(key.json().is_string() || is_number(key.json())))
-                        fail(k->pos, "dict keys must be strings or numbers, not " + type_name(key));
-                    out[to_str(key)] = to_json(eval(*v));
-                }
-                return Value::of(std::move(out));
-            }
+            case ExprKind::List: return eval_list(static_cast<const ListExpr&>(e));
+            case ExprKind::Dict: return eval_dict(static_cast<const DictExpr&>(e));
             case ExprKind::Name: return lookup(static_cast<const NameExpr&>(e).name);
-            case ExprKind::Attr: {
-                const auto& a = static_cast<const AttrExpr&>(e);
-                return get_attr(eval(*a.object), a.name);
-            }
-            case ExprKind::Index: {
-                const auto& ix = static_cast<const IndexExpr&>(e);
-                Value obj = eval(*ix.object);
-                return get_item(obj, eval(*ix.index));
-            }
-            case ExprKind::Slice: {
-                const auto& sl = static_cast<const SliceExpr&>(e);
-                Value obj = eval(*sl.object);
-                Value start = sl.start ? eval(*sl.start) : Value{};
-                Value stop = sl.stop ? eval(*sl.stop) : Value{};
-                Value step = sl.step ? eval(*sl.step) : Value{};
-                return slice(obj, start, stop, step);
-            }
+            case ExprKind::Attr: return eval_attr(static_cast<const AttrExpr&>(e));
+            case ExprKind::Index: return eval_index(static_cast<const IndexExpr&>(e));
+            case ExprKind::Slice: return eval_slice(static_cast<const SliceExpr&>(e));
             case ExprKind::Unary: return eval_unary(static_cast<const UnaryExpr&>(e));
             case ExprKind::Binary: return eval_binary(static_cast<const BinaryExpr&>(e));
-            case ExprKind::Compare: {
-                const auto& c = static_cast<const CompareExpr&>(e);
-                Value left = eval(*c.first);
-                for (const auto& [op, rhs] : c.rest) {
-                    Value right = eval(*rhs);
-                    if (!compare_op(op, left, right)) return Value::of(false);
-                    left = std::move(right);
-                }
-                return Value::of(true);
-            }
-            case ExprKind::Cond: {
-                const auto& c = static_cast<const CondExpr&>(e);
-                if (truthy(eval(*c.cond))) return eval(*c.then);
-                return c.otherwise ? eval(*c.otherwise) : Value{};
-            }
+            case ExprKind::Compare: return eval_compare(static_cast<const CompareExpr&>(e));
+            case ExprKind::Cond: return eval_cond(static_cast<const CondExpr&>(e));
             case ExprKind::Call: return eval_call(static_cast<const CallExpr&>(e));
-            case ExprKind::Filter: {
-                const auto& f = static_cast<const FilterExpr&>(e);
-                return apply_filter_expr(f, eval(*f.input));
-            }
-            case ExprKind::Test: {
-                const auto& t = static_cast<const TestExpr&>(e);
-                Value input = eval(*t.input);
-                CallArgs args = eval_args(t.args);
-                return Value::of(apply_test(t.name, input, args) != t.negated);
-            }
+            case ExprKind::Filter: return eval_filter(static_cast<const FilterExpr&>(e));
+            case ExprKind::Test: return eval_test(static_cast<const TestExpr&>(e));
         }
         return {};
     }
 
-    Value eval_unary(const UnaryExpr& u) {
+    [[gnu::noinline]] Value eval_list(const ListExpr& e) {
+        Json out = Json::array();
+        for (const auto& item : e.items) out.push_back(to_json(eval(*item)));
+        return Value::of(std::move(out));
+    }
+
+    [[gnu::noinline]] Value eval_dict(const DictExpr& e) {
+        Json out = Json::object();
+        for (const auto& [k, v] : e.items) {
+            Value key = eval(*k);
+            if (!key.is_data() || !(key.json().is_string() || is_number(key.json())))
+                fail(k->pos, "dict keys must be strings or numbers, not " + type_name(key));
+            out[to_str(key)] = to_json(eval(*v));
+        }
+        return Value::of(std::move(out));
+    }
+
+    [[gnu::noinline]] Value eval_attr(const AttrExpr& a) { return get_attr(eval(*a.object), a.name); }
+
+    [[gnu::noinline]] Value eval_index(const IndexExpr& ix) {
+        Value obj = eval(*ix.object);
+        return get_item(obj, eval(*ix.index));
+    }
+
+    [[gnu::noinline]] Value eval_slice(const SliceExpr& sl) {
+        Value obj = eval(*sl.object);
+        Value start = sl.start ? eval(*sl.start) : Value{};
+        Value stop = sl.stop ? eval(*sl.stop) : Value{};
+        Value step = sl.step ? eval(*sl.step) : Value{};
+        return slice(obj, start, stop, step);
+    }
+
+    [[gnu::noinline]] Value eval_compare(const CompareExpr& c) {
+        Value left = eval(*c.first);
+        for (const auto& [op, rhs] : c.rest) {
+            Value right = eval(*rhs);
+            if (!compare_op(op, left, right)) return Value::of(false);
+            left = std::move(right);
+        }
+        return Value::of(true);
+    }
+
+    [[gnu::noinline]] Value eval_cond(const CondExpr& c) {
+        if (truthy(eval(*c.cond))) return eval(*c.then);
+        return c.otherwise ? eval(*c.otherwise) : Value{};
+    }
+
+    [[gnu::noinline]] Value eval_filter(const FilterExpr& f) { return apply_filter_expr(f, eval(*f.input)); }
+
+    [[gnu::noinline]] Value eval_test(const TestExpr& t) {
+        Value input = eval(*t.input);
+        CallArgs args = eval_args(t.args);
+        return Value::of(apply_test(t.name, input, args) != t.negated);
+    }
+
+    [[gnu::noinline]] Value eval_unary(const UnaryExpr& u) {
         Value v = eval(*u.operand);
         if (u.op == UnaryOp::Not) return Value::of(!truthy(v));
         if (!v.is_data() || !is_number(v.json()))
@@ -572,7 +585,7 @@ private:
         return Value::of(-as_double(j));
     }
 
-    Value eval_binary(const BinaryExpr& b) {
+    [[gnu::noinline]] Value eval_binary(const BinaryExpr& b) {
         Value left = eval(*b.lhs);
         if (b.op == BinaryOp::And) return truthy(left) ? eval(*b.rhs) : left;
         if (b.op == BinaryOp::Or) return truthy(left) ? left : eval(*b.rhs);
@@ -603,7 +616,7 @@ private:
         }
     }
 
-    Value eval_call(const CallExpr& c) {
+    [[gnu::noinline]] Value eval_call(const CallExpr& c) {
         if (c.callee->kind == ExprKind::Attr) {
             const auto& a = static_cast<const AttrExpr&>(*c.callee);
             Value obj = eval(*a.object);
@@ -685,7 +698,14 @@ private:
         return "";
     }
 
-    Value call_macro(const MacroStmt& m, CallArgs& args, Pos pos) {
+    [[gnu::noinline]] Value call_macro(const MacroStmt& m, CallArgs& args, Pos pos) {
+        if (macro_depth_ >= kMaxMacroDepth)
+            fail(pos, str_cat("macro calls nest deeper than ", kMaxMacroDepth, " (runaway recursion?)"));
+        struct Count {
+            explicit Count(int& d) : d_(++d) {}
+            ~Count() { --d_; }
+            int& d_;
+        } count(macro_depth_);
         if (args.positional.size() > m.params.size())
             fail(pos, str_cat("macro '", m.name, "' takes ", m.params.size(), " argument(s), ", args.positional.size(),
                               " given"));
@@ -719,6 +739,7 @@ private:
     std::vector<Scope> scopes_;
     size_t frame_base_ = 0;  // lookups see scopes_[frame_base_..] and the globals in scopes_[0]
     int depth_ = 0;
+    int macro_depth_ = 0;
     uint64_t iterations_ = 0;
 };
 

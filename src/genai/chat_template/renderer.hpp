@@ -8,7 +8,8 @@ namespace kiln::chat_template {
 
 /// Limits on one render: how deep evaluation may recurse (macros calling macros) and how many loop
 /// iterations it may run, so that no template can exhaust the stack or run for hours.
-constexpr int kMaxRenderDepth = 1000;
+constexpr int kMaxRenderDepth = 600;
+constexpr int kMaxMacroDepth = 64;
 constexpr uint64_t kMaxLoopIterations = 2'000'000;
 
 /// `context` must be a JSON object (its members become the template's variables).
