@@ -169,6 +169,119 @@ const char* const kMistralV3 = R"JINJA({%- if messages[0]["role"] == "system" %}
 {%- endfor %}
 )JINJA";
 
+// Llama-3.1-Instruct: tools as JSON in the first user turn (tojson(indent=4)), tool calls, builtin
+// tools and the ipython role.
+const char* const kLlama31 = R"JINJA({{- bos_token }}
+{%- if custom_tools is defined %}
+    {%- set tools = custom_tools %}
+{%- endif %}
+{%- if not tools_in_user_message is defined %}
+    {%- set tools_in_user_message = true %}
+{%- endif %}
+{%- if not date_string is defined %}
+    {%- set date_string = "26 Jul 2024" %}
+{%- endif %}
+{%- if not tools is defined %}
+    {%- set tools = none %}
+{%- endif %}
+
+{#- This block extracts the system message, so we can slot it into the right place. #}
+{%- if messages[0]['role'] == 'system' %}
+    {%- set system_message = messages[0]['content']|trim %}
+    {%- set messages = messages[1:] %}
+{%- else %}
+    {%- set system_message = "" %}
+{%- endif %}
+
+{#- System message + builtin tools #}
+{{- "<|start_header_id|>system<|end_header_id|>\n\n" }}
+{%- if builtin_tools is defined or tools is not none %}
+    {{- "Environment: ipython\n" }}
+{%- endif %}
+{%- if builtin_tools is defined %}
+    {{- "Tools: " + builtin_tools | reject('equalto', 'code_interpreter') | join(", ") + "\n\n"}}
+{%- endif %}
+{{- "Cutting Knowledge Date: December 2023\n" }}
+{{- "Today Date: " + date_string + "\n\n" }}
+{%- if tools is not none and not tools_in_user_message %}
+    {{- "You have access to the following functions. To call a function, please respond with JSON for a function call." }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+{%- endif %}
+{{- system_message }}
+{{- "<|eot_id|>" }}
+
+{#- Custom tools are passed in a user message with some extra guidance #}
+{%- if tools_in_user_message and not tools is none %}
+    {#- Extract the first user message so we can plug it in here #}
+    {%- if messages | length != 0 %}
+        {%- set first_user_message = messages[0]['content']|trim %}
+        {%- set messages = messages[1:] %}
+    {%- else %}
+        {{- raise_exception("Cannot put tools in the first user message when there's no first user message!") }}
+{%- endif %}
+    {{- '<|start_header_id|>user<|end_header_id|>\n\n' -}}
+    {{- "Given the following functions, please respond with a JSON for a function call " }}
+    {{- "with its proper arguments that best answers the given prompt.\n\n" }}
+    {{- 'Respond in the format {"name": function name, "parameters": dictionary of argument name and its value}.' }}
+    {{- "Do not use variables.\n\n" }}
+    {%- for t in tools %}
+        {{- t | tojson(indent=4) }}
+        {{- "\n\n" }}
+    {%- endfor %}
+    {{- first_user_message + "<|eot_id|>"}}
+{%- endif %}
+
+{%- for message in messages %}
+    {%- if not (message.role == 'ipython' or message.role == 'tool' or 'tool_calls' in message) %}
+        {{- '<|start_header_id|>' + message['role'] + '<|end_header_id|>\n\n'+ message['content'] | trim + '<|eot_id|>' }}
+    {%- elif 'tool_calls' in message %}
+        {%- if not message.tool_calls|length == 1 %}
+            {{- raise_exception("This model only supports single tool-calls at once!") }}
+        {%- endif %}
+        {%- set tool_call = message.tool_calls[0].function %}
+        {%- if builtin_tools is defined and tool_call.name in builtin_tools %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- "<|python_tag|>" + tool_call.name + ".call(" }}
+            {%- for arg_name, arg_val in tool_call.arguments | items %}
+                {{- arg_name + '="' + arg_val + '"' }}
+                {%- if not loop.last %}
+                    {{- ", " }}
+                {%- endif %}
+                {%- endfor %}
+            {{- ")" }}
+        {%- else  %}
+            {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' -}}
+            {{- '{"name": "' + tool_call.name + '", ' }}
+            {{- '"parameters": ' }}
+            {{- tool_call.arguments | tojson }}
+            {{- "}" }}
+        {%- endif %}
+        {%- if builtin_tools is defined %}
+            {#- This means we're in ipython mode #}
+            {{- "<|eom_id|>" }}
+        {%- else %}
+            {{- "<|eot_id|>" }}
+        {%- endif %}
+    {%- elif message.role == "tool" or message.role == "ipython" %}
+        {{- "<|start_header_id|>ipython<|end_header_id|>\n\n" }}
+        {%- if message.content is mapping or message.content is iterable %}
+            {{- message.content | tojson }}
+        {%- else %}
+            {{- message.content }}
+        {%- endif %}
+        {{- "<|eot_id|>" }}
+    {%- endif %}
+{%- endfor %}
+{%- if add_generation_prompt %}
+    {{- '<|start_header_id|>assistant<|end_header_id|>\n\n' }}
+{%- endif %}
+)JINJA";
+
 const Json kLlamaTokens = {{"bos_token", "<s>"}, {"eos_token", "</s>"}};
 
 std::vector<ChatMessage> sys_user() { return {{"system", "SYS"}, {"user", "hi"}}; }
@@ -318,4 +431,43 @@ TEST(ChatTemplateModels, ExtraVariablesAndPrecedence) {
 TEST(ChatTemplateModels, MessagesKeepRoleBeforeContent) {
     ChatTemplate t("{{ messages[0] | tojson }} {{ messages[0] }}");
     EXPECT_EQ(t.apply({{"user", "hi"}}, false), "{\"role\": \"user\", \"content\": \"hi\"} {'role': 'user', 'content': 'hi'}");
+}
+
+TEST(ChatTemplateModels, Llama31ToolsAndToolCalls) {
+    ChatTemplate t(kLlama31);
+    const Json bos = {{"bos_token", "<|begin_of_text|>"}};
+    const std::string header =
+        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n";
+    const std::string dates = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
+    const std::string user_hi = "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>";
+    const std::string assistant = "<|start_header_id|>assistant<|end_header_id|>\n\n";
+    const std::vector<ChatMessage> messages = {{"system", " Be brief. "}, {"user", "Hi"}};
+    EXPECT_EQ(t.apply(messages, true, bos), header + dates + "Be brief.<|eot_id|>" + user_hi + assistant);
+
+    Json extra = bos;
+    extra["tools"] = Json::array({{{"type", "function"},
+                                   {"function", {{"name", "get_weather"}, {"description", "Get weather"}}}}});
+    EXPECT_EQ(t.apply(messages, true, extra),
+              header + "Environment: ipython\n" + dates + "Be brief.<|eot_id|>" +
+                  "<|start_header_id|>user<|end_header_id|>\n\n"
+                  "Given the following functions, please respond with a JSON for a function call with its proper "
+                  "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, "
+                  "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
+                  "{\n    \"function\": {\n        \"description\": \"Get weather\",\n        \"name\": \"get_weather\"\n"
+                  "    },\n    \"type\": \"function\"\n}\n\nHi<|eot_id|>" +
+                  assistant);
+
+    Json context = bos;
+    context["add_generation_prompt"] = true;
+    context["builtin_tools"] = {"brave_search", "code_interpreter"};
+    context["messages"] = Json::array(
+        {{{"role", "user"}, {"content", "Hi"}},
+         {{"role", "assistant"},
+          {"tool_calls", Json::array({{{"function", {{"name", "brave_search"}, {"arguments", {{"query", "x"}}}}}}})}},
+         {{"role", "tool"}, {"content", "18C"}}});
+    EXPECT_EQ(t.render(context),
+              header + "Environment: ipython\nTools: brave_search\n\n" + dates + "<|eot_id|>" + user_hi + assistant +
+                  "<|python_tag|>brave_search.call(query=\"x\")<|eom_id|>"
+                  "<|start_header_id|>ipython<|end_header_id|>\n\n\"18C\"<|eot_id|>" +
+                  assistant);
 }
