@@ -3,10 +3,9 @@
 /// `chat_template` of their tokenizer_config.json (rendered the way transformers does, with
 /// trim_blocks and lstrip_blocks). docs/GENAI.md lists what the subset covers.
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace kiln {
 

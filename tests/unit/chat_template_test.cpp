@@ -1,10 +1,11 @@
 // Chat templates of the supported architectures, typed in as those models ship them in
 // tokenizer_config.json, rendered against the exact prompts transformers produces.
+#include "kiln/chat_template.hpp"
+
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
-#include "kiln/chat_template.hpp"
 #include "kiln/error.hpp"
 
 using kiln::ChatMessage;
@@ -18,11 +19,13 @@ const char* const kLlama2 =
     "{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}"
     "{% set system_message = false %}{% endif %}{% for message in loop_messages %}"
     "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') "
+    "}}{% endif %}"
     "{% if loop.index0 == 0 and system_message != false %}"
     "{% set content = '<<SYS>>\\n' + system_message + '\\n<</SYS>>\\n\\n' + message['content'] %}"
     "{% else %}{% set content = message['content'] %}{% endif %}{% if message['role'] == 'user' %}"
-    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == 'assistant' %}"
+    "{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}{% elif message['role'] == "
+    "'assistant' %}"
     "{{ ' '  + content.strip() + ' ' + eos_token }}{% endif %}{% endfor %}";
 
 const char* const kLlama3 =
@@ -30,7 +33,8 @@ const char* const kLlama3 =
     "{% set content = '<|start_header_id|>' + message['role'] + '<|end_header_id|>\\n\\n'"
     "+ message['content'] | trim + '<|eot_id|>' %}{% if loop.index0 == 0 %}"
     "{% set content = bos_token + content %}{% endif %}{{ content }}{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% endif %}";
+    "{% if add_generation_prompt %}{{ '<|start_header_id|>assistant<|end_header_id|>\\n\\n' }}{% "
+    "endif %}";
 
 // TinyLlama-1.1B-Chat (Zephyr style): the newlines between tags matter under trim_blocks.
 const char* const kTinyLlama =
@@ -50,16 +54,19 @@ const char* const kTinyLlama =
 const char* const kQwen2 =
     "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}"
     "{{ '<|im_start|>system\\nYou are a helpful assistant.<|im_end|>\\n' }}{% endif %}"
-    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+    "{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% "
+    "endfor %}"
     "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
 const char* const kMistral =
     "{{ bos_token }}{% for message in messages %}"
     "{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
-    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') "
+    "}}{% endif %}"
     "{% if message['role'] == 'user' %}{{ '[INST] ' + message['content'] + ' [/INST]' }}"
     "{% elif message['role'] == 'assistant' %}{{ message['content'] + eos_token}}"
-    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% endfor %}";
+    "{% else %}{{ raise_exception('Only user and assistant roles are supported!') }}{% endif %}{% "
+    "endfor %}";
 
 // Qwen2.5-Instruct: tools, tool calls and tool responses, written with '-' whitespace control.
 const char* const kQwen25 = R"JINJA({%- if tools %}
@@ -289,7 +296,8 @@ std::vector<ChatMessage> four_turns() {
     return {{"system", "SYS"}, {"user", "hi"}, {"assistant", "hello"}, {"user", "more"}};
 }
 
-std::string error_of(const ChatTemplate& t, const std::vector<ChatMessage>& m, const Json& extra = {}) {
+std::string error_of(const ChatTemplate& t, const std::vector<ChatMessage>& m,
+                     const Json& extra = {}) {
     try {
         t.apply(m, true, extra);
     } catch (const kiln::Error& e) {
@@ -302,8 +310,10 @@ std::string error_of(const ChatTemplate& t, const std::vector<ChatMessage>& m, c
 
 TEST(ChatTemplateModels, Llama2) {
     ChatTemplate t(kLlama2);
-    EXPECT_EQ(t.apply(sys_user(), true, kLlamaTokens), "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nhi [/INST]");
-    EXPECT_EQ(t.apply(sys_user(), false, kLlamaTokens), "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nhi [/INST]");
+    EXPECT_EQ(t.apply(sys_user(), true, kLlamaTokens),
+              "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nhi [/INST]");
+    EXPECT_EQ(t.apply(sys_user(), false, kLlamaTokens),
+              "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nhi [/INST]");
     EXPECT_EQ(t.apply(four_turns(), true, kLlamaTokens),
               "<s>[INST] <<SYS>>\nSYS\n<</SYS>>\n\nhi [/INST] hello </s><s>[INST] more [/INST]");
     EXPECT_EQ(t.apply({{"user", "  hi  "}}, true, kLlamaTokens), "<s>[INST] hi [/INST]");
@@ -325,10 +335,12 @@ TEST(ChatTemplateModels, Llama3) {
 
 TEST(ChatTemplateModels, TinyLlamaZephyr) {
     ChatTemplate t(kTinyLlama);
-    EXPECT_EQ(t.apply(sys_user(), true, kLlamaTokens), "<|system|>\nSYS</s>\n<|user|>\nhi</s>\n<|assistant|>\n");
+    EXPECT_EQ(t.apply(sys_user(), true, kLlamaTokens),
+              "<|system|>\nSYS</s>\n<|user|>\nhi</s>\n<|assistant|>\n");
     EXPECT_EQ(t.apply(sys_user(), false, kLlamaTokens), "<|system|>\nSYS</s>\n<|user|>\nhi</s>\n");
     EXPECT_EQ(t.apply(four_turns(), true, kLlamaTokens),
-              "<|system|>\nSYS</s>\n<|user|>\nhi</s>\n<|assistant|>\nhello</s>\n<|user|>\nmore</s>\n<|assistant|>\n");
+              "<|system|>\nSYS</s>\n<|user|>\nhi</s>\n<|assistant|>\nhello</s>\n<|user|>\nmore</"
+              "s>\n<|assistant|>\n");
 }
 
 TEST(ChatTemplateModels, Qwen2DefaultSystemMessage) {
@@ -343,8 +355,9 @@ TEST(ChatTemplateModels, Qwen2DefaultSystemMessage) {
 TEST(ChatTemplateModels, Mistral) {
     ChatTemplate t(kMistral);
     EXPECT_EQ(t.apply({{"user", "hi"}}, true, kLlamaTokens), "<s>[INST] hi [/INST]");
-    EXPECT_EQ(t.apply({{"user", "hi"}, {"assistant", "hello"}, {"user", "more"}}, true, kLlamaTokens),
-              "<s>[INST] hi [/INST]hello</s>[INST] more [/INST]");
+    EXPECT_EQ(
+        t.apply({{"user", "hi"}, {"assistant", "hello"}, {"user", "more"}}, true, kLlamaTokens),
+        "<s>[INST] hi [/INST]hello</s>[INST] more [/INST]");
     EXPECT_EQ(error_of(t, sys_user(), kLlamaTokens),
               "Conversation roles must alternate user/assistant/user/assistant/...");
     EXPECT_EQ(error_of(t, {{"assistant", "x"}}, kLlamaTokens),
@@ -353,11 +366,13 @@ TEST(ChatTemplateModels, Mistral) {
 
 TEST(ChatTemplateModels, MistralV3NamespaceAndSelectattr) {
     ChatTemplate t(kMistralV3);
-    EXPECT_EQ(t.apply(four_turns(), true, kLlamaTokens), "<s>[INST] hi[/INST] hello</s>[INST] SYS\n\nmore[/INST]");
+    EXPECT_EQ(t.apply(four_turns(), true, kLlamaTokens),
+              "<s>[INST] hi[/INST] hello</s>[INST] SYS\n\nmore[/INST]");
     Json extra = kLlamaTokens;
     extra["tools"] = Json::array({Json{{"name", "f"}}});
     EXPECT_EQ(t.apply({{"user", "a"}, {"assistant", "b"}, {"user", "c"}}, true, extra),
-              "<s>[INST] a[/INST] b</s>[AVAILABLE_TOOLS] [{\"name\": \"f\"}][/AVAILABLE_TOOLS][INST] c[/INST]");
+              "<s>[INST] a[/INST] b</s>[AVAILABLE_TOOLS] [{\"name\": "
+              "\"f\"}][/AVAILABLE_TOOLS][INST] c[/INST]");
     EXPECT_EQ(error_of(t, {{"system", "s"}, {"assistant", "x"}}, kLlamaTokens),
               "After the optional system message, conversation roles must alternate "
               "user/assistant/user/assistant/...");
@@ -366,7 +381,8 @@ TEST(ChatTemplateModels, MistralV3NamespaceAndSelectattr) {
 TEST(ChatTemplateModels, Qwen25WithoutTools) {
     ChatTemplate t(kQwen25);
     EXPECT_EQ(t.apply({{"user", "hi"}}, true),
-              "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.<|im_end|>\n"
+              "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+              "assistant.<|im_end|>\n"
               "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
     EXPECT_EQ(t.apply(four_turns(), false),
               "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n"
@@ -381,31 +397,42 @@ TEST(ChatTemplateModels, Qwen25ToolsAndToolCalls) {
         {{"role", "user"}, {"content", "Weather in Paris?"}},
         {{"role", "assistant"},
          {"content", ""},
-         {"tool_calls", Json::array({{{"function", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}}}}}}})}},
+         {"tool_calls",
+          Json::array(
+              {{{"function", {{"name", "get_weather"}, {"arguments", {{"city", "Paris"}}}}}}})}},
         {{"role", "tool"}, {"content", "18C"}},
         {{"role", "tool"}, {"content", "sunny"}},
     });
-    Json context = {{"messages", messages}, {"tools", Json::array({tool})}, {"add_generation_prompt", true}};
+    Json context = {
+        {"messages", messages}, {"tools", Json::array({tool})}, {"add_generation_prompt", true}};
     // nlohmann::json sorts keys, so the tool prints with "function" before "type".
-    EXPECT_EQ(t.render(context),
-              "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful assistant.\n\n"
-              "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
-              "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
-              "{\"function\": {\"name\": \"get_weather\", \"parameters\": {\"type\": \"object\"}}, \"type\": \"function\"}\n"
-              "</tools>\n\nFor each function call, return a json object with function name and arguments within "
-              "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": "
-              "<args-json-object>}\n</tool_call><|im_end|>\n"
-              "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
-              "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Paris\"}}\n"
-              "</tool_call><|im_end|>\n"
-              "<|im_start|>user\n<tool_response>\n18C\n</tool_response>\n<tool_response>\nsunny\n</tool_response>"
-              "<|im_end|>\n<|im_start|>assistant\n");
+    EXPECT_EQ(
+        t.render(context),
+        "<|im_start|>system\nYou are Qwen, created by Alibaba Cloud. You are a helpful "
+        "assistant.\n\n"
+        "# Tools\n\nYou may call one or more functions to assist with the user query.\n\n"
+        "You are provided with function signatures within <tools></tools> XML tags:\n<tools>\n"
+        "{\"function\": {\"name\": \"get_weather\", \"parameters\": {\"type\": \"object\"}}, "
+        "\"type\": \"function\"}\n"
+        "</tools>\n\nFor each function call, return a json object with function name and arguments "
+        "within "
+        "<tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, "
+        "\"arguments\": "
+        "<args-json-object>}\n</tool_call><|im_end|>\n"
+        "<|im_start|>user\nWeather in Paris?<|im_end|>\n"
+        "<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": "
+        "\"Paris\"}}\n"
+        "</tool_call><|im_end|>\n"
+        "<|im_start|>user\n<tool_response>\n18C\n</tool_response>\n<tool_response>\nsunny\n</"
+        "tool_response>"
+        "<|im_end|>\n<|im_start|>assistant\n");
 }
 
 TEST(ChatTemplateModels, ChatmlDefault) {
     ChatTemplate t(ChatTemplate::chatml_default());
     EXPECT_EQ(t.apply(sys_user(), true),
-              "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n");
+              "<|im_start|>system\nSYS<|im_end|>\n<|im_start|>user\nhi<|im_end|>\n<|im_start|>"
+              "assistant\n");
     EXPECT_EQ(t.apply({{"user", "hi"}}, false), "<|im_start|>user\nhi<|im_end|>\n");
     EXPECT_EQ(t.apply({}, true), "<|im_start|>assistant\n");
 }
@@ -420,8 +447,13 @@ TEST(ChatTemplateModels, ParsedOnceRenderedMany) {
 }
 
 TEST(ChatTemplateModels, ExtraVariablesAndPrecedence) {
-    ChatTemplate t("{{ bos_token }}|{{ messages | length }}|{{ add_generation_prompt }}|{{ tools is none }}|{{ custom }}");
-    Json extra = {{"bos_token", "<s>"}, {"messages", "ignored"}, {"add_generation_prompt", "ignored"}, {"custom", 7}};
+    ChatTemplate t(
+        "{{ bos_token }}|{{ messages | length }}|{{ add_generation_prompt }}|{{ tools is none "
+        "}}|{{ custom }}");
+    Json extra = {{"bos_token", "<s>"},
+                  {"messages", "ignored"},
+                  {"add_generation_prompt", "ignored"},
+                  {"custom", 7}};
     EXPECT_EQ(t.apply({{"user", "a"}, {"user", "b"}}, false, extra), "<s>|2|False|True|7");
     EXPECT_THROW(t.apply({}, false, Json::array()), kiln::Error);
     EXPECT_THROW(t.render(Json("text")), kiln::Error);
@@ -430,32 +462,38 @@ TEST(ChatTemplateModels, ExtraVariablesAndPrecedence) {
 
 TEST(ChatTemplateModels, MessagesKeepRoleBeforeContent) {
     ChatTemplate t("{{ messages[0] | tojson }} {{ messages[0] }}");
-    EXPECT_EQ(t.apply({{"user", "hi"}}, false), "{\"role\": \"user\", \"content\": \"hi\"} {'role': 'user', 'content': 'hi'}");
+    EXPECT_EQ(t.apply({{"user", "hi"}}, false),
+              "{\"role\": \"user\", \"content\": \"hi\"} {'role': 'user', 'content': 'hi'}");
 }
 
 TEST(ChatTemplateModels, Llama31ToolsAndToolCalls) {
     ChatTemplate t(kLlama31);
     const Json bos = {{"bos_token", "<|begin_of_text|>"}};
-    const std::string header =
-        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n";
+    const std::string header = "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\n";
     const std::string dates = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n";
     const std::string user_hi = "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>";
     const std::string assistant = "<|start_header_id|>assistant<|end_header_id|>\n\n";
     const std::vector<ChatMessage> messages = {{"system", " Be brief. "}, {"user", "Hi"}};
-    EXPECT_EQ(t.apply(messages, true, bos), header + dates + "Be brief.<|eot_id|>" + user_hi + assistant);
+    EXPECT_EQ(t.apply(messages, true, bos),
+              header + dates + "Be brief.<|eot_id|>" + user_hi + assistant);
 
     Json extra = bos;
-    extra["tools"] = Json::array({{{"type", "function"},
-                                   {"function", {{"name", "get_weather"}, {"description", "Get weather"}}}}});
-    EXPECT_EQ(t.apply(messages, true, extra),
-              header + "Environment: ipython\n" + dates + "Be brief.<|eot_id|>" +
-                  "<|start_header_id|>user<|end_header_id|>\n\n"
-                  "Given the following functions, please respond with a JSON for a function call with its proper "
-                  "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": function name, "
-                  "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
-                  "{\n    \"function\": {\n        \"description\": \"Get weather\",\n        \"name\": \"get_weather\"\n"
-                  "    },\n    \"type\": \"function\"\n}\n\nHi<|eot_id|>" +
-                  assistant);
+    extra["tools"] =
+        Json::array({{{"type", "function"},
+                      {"function", {{"name", "get_weather"}, {"description", "Get weather"}}}}});
+    EXPECT_EQ(
+        t.apply(messages, true, extra),
+        header + "Environment: ipython\n" + dates + "Be brief.<|eot_id|>" +
+            "<|start_header_id|>user<|end_header_id|>\n\n"
+            "Given the following functions, please respond with a JSON for a function call with "
+            "its proper "
+            "arguments that best answers the given prompt.\n\nRespond in the format {\"name\": "
+            "function name, "
+            "\"parameters\": dictionary of argument name and its value}.Do not use variables.\n\n"
+            "{\n    \"function\": {\n        \"description\": \"Get weather\",\n        \"name\": "
+            "\"get_weather\"\n"
+            "    },\n    \"type\": \"function\"\n}\n\nHi<|eot_id|>" +
+            assistant);
 
     Json context = bos;
     context["add_generation_prompt"] = true;
@@ -463,10 +501,13 @@ TEST(ChatTemplateModels, Llama31ToolsAndToolCalls) {
     context["messages"] = Json::array(
         {{{"role", "user"}, {"content", "Hi"}},
          {{"role", "assistant"},
-          {"tool_calls", Json::array({{{"function", {{"name", "brave_search"}, {"arguments", {{"query", "x"}}}}}}})}},
+          {"tool_calls",
+           Json::array(
+               {{{"function", {{"name", "brave_search"}, {"arguments", {{"query", "x"}}}}}}})}},
          {{"role", "tool"}, {"content", "18C"}}});
     EXPECT_EQ(t.render(context),
-              header + "Environment: ipython\nTools: brave_search\n\n" + dates + "<|eot_id|>" + user_hi + assistant +
+              header + "Environment: ipython\nTools: brave_search\n\n" + dates + "<|eot_id|>" +
+                  user_hi + assistant +
                   "<|python_tag|>brave_search.call(query=\"x\")<|eom_id|>"
                   "<|start_header_id|>ipython<|end_header_id|>\n\n\"18C\"<|eot_id|>" +
                   assistant);

@@ -11,7 +11,22 @@
 
 namespace kiln::chat_template {
 
-enum class ExprKind { Literal, List, Dict, Name, Attr, Index, Slice, Unary, Binary, Compare, Cond, Call, Filter, Test };
+enum class ExprKind {
+    Literal,
+    List,
+    Dict,
+    Name,
+    Attr,
+    Index,
+    Slice,
+    Unary,
+    Binary,
+    Compare,
+    Cond,
+    Call,
+    Filter,
+    Test
+};
 
 struct Expr {
     Expr(ExprKind k, Pos p) : kind(k), pos(p) {}
@@ -45,12 +60,14 @@ struct NameExpr : Expr {
     std::string name;
 };
 struct AttrExpr : Expr {
-    AttrExpr(Pos p, ExprPtr o, std::string n) : Expr(ExprKind::Attr, p), object(std::move(o)), name(std::move(n)) {}
+    AttrExpr(Pos p, ExprPtr o, std::string n)
+        : Expr(ExprKind::Attr, p), object(std::move(o)), name(std::move(n)) {}
     ExprPtr object;
     std::string name;
 };
 struct IndexExpr : Expr {
-    IndexExpr(Pos p, ExprPtr o, ExprPtr i) : Expr(ExprKind::Index, p), object(std::move(o)), index(std::move(i)) {}
+    IndexExpr(Pos p, ExprPtr o, ExprPtr i)
+        : Expr(ExprKind::Index, p), object(std::move(o)), index(std::move(i)) {}
     ExprPtr object, index;
 };
 struct SliceExpr : Expr {
@@ -59,7 +76,8 @@ struct SliceExpr : Expr {
 };
 enum class UnaryOp { Neg, Pos, Not };
 struct UnaryExpr : Expr {
-    UnaryExpr(Pos p, UnaryOp o, ExprPtr a) : Expr(ExprKind::Unary, p), op(o), operand(std::move(a)) {}
+    UnaryExpr(Pos p, UnaryOp o, ExprPtr a)
+        : Expr(ExprKind::Unary, p), op(o), operand(std::move(a)) {}
     UnaryOp op;
     ExprPtr operand;
 };
@@ -88,20 +106,34 @@ struct CallExpr : Expr {
     Args args;
 };
 struct FilterExpr : Expr {
-    FilterExpr(Pos p, ExprPtr in, std::string n) : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
+    FilterExpr(Pos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Filter, p), input(std::move(in)), name(std::move(n)) {}
     ExprPtr input;  // null in a {% filter %} block: the block's text is the input
     std::string name;
     Args args;
 };
 struct TestExpr : Expr {
-    TestExpr(Pos p, ExprPtr in, std::string n) : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
+    TestExpr(Pos p, ExprPtr in, std::string n)
+        : Expr(ExprKind::Test, p), input(std::move(in)), name(std::move(n)) {}
     ExprPtr input;
     std::string name;
     Args args;
     bool negated = false;
 };
 
-enum class StmtKind { Text, Output, If, For, Set, SetBlock, Macro, Break, Continue, FilterBlock, Group };
+enum class StmtKind {
+    Text,
+    Output,
+    If,
+    For,
+    Set,
+    SetBlock,
+    Macro,
+    Break,
+    Continue,
+    FilterBlock,
+    Group
+};
 
 struct Stmt {
     Stmt(StmtKind k, Pos p) : kind(k), pos(p) {}
@@ -133,7 +165,7 @@ struct ForStmt : Stmt {
 };
 struct SetStmt : Stmt {
     explicit SetStmt(Pos p) : Stmt(StmtKind::Set, p) {}
-    std::string name, attr;  // attr non-empty: {% set name.attr = value %} on a namespace
+    std::string name, attr;         // attr non-empty: {% set name.attr = value %} on a namespace
     std::vector<std::string> more;  // {% set a, b = ... %}: the names after the first
     ExprPtr value;
 };

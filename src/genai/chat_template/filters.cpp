@@ -15,19 +15,23 @@ namespace {
 
 const std::set<std::string>& filter_names() {
     static const std::set<std::string> names = {
-        "abs", "attr", "capitalize", "count", "d", "default", "e", "escape", "first", "float", "indent",
-        "int", "items", "join", "last", "length", "list", "lower", "map", "max", "min", "reject",
-        "rejectattr", "replace", "reverse", "round", "safe", "select", "selectattr", "sort", "string",
-        "sum", "title", "tojson", "trim", "unique", "upper"};
+        "abs",        "attr",       "capitalize", "count",   "d",     "default", "e",
+        "escape",     "first",      "float",      "indent",  "int",   "items",   "join",
+        "last",       "length",     "list",       "lower",   "map",   "max",     "min",
+        "reject",     "rejectattr", "replace",    "reverse", "round", "safe",    "select",
+        "selectattr", "sort",       "string",     "sum",     "title", "tojson",  "trim",
+        "unique",     "upper"};
     return names;
 }
 
 const std::set<std::string>& test_names() {
     static const std::set<std::string> names = {
-        "boolean", "callable", "defined", "divisibleby", "eq", "equalto", "==", "even", "false", "float",
-        "ge", ">=", "greaterthan", "gt", ">", "in", "integer", "iterable", "le", "<=", "lessthan", "lower",
-        "lt", "<", "mapping", "ne", "!=", "none", "number", "odd", "sameas", "sequence", "string", "true",
-        "undefined", "upper"};
+        "boolean",     "callable", "defined",  "divisibleby", "eq",        "equalto",
+        "==",          "even",     "false",    "float",       "ge",        ">=",
+        "greaterthan", "gt",       ">",        "in",          "integer",   "iterable",
+        "le",          "<=",       "lessthan", "lower",       "lt",        "<",
+        "mapping",     "ne",       "!=",       "none",        "number",    "odd",
+        "sameas",      "sequence", "string",   "true",        "undefined", "upper"};
     return names;
 }
 
@@ -60,7 +64,8 @@ Value dotted_attr(const Value& obj, const std::string& path) {
     size_t start = 0;
     while (start <= path.size()) {
         size_t dot = path.find('.', start);
-        std::string part = path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+        std::string part =
+            path.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
         Value next = get_attr(cur, part);
         if (next.undefined() && !part.empty() && std::all_of(part.begin(), part.end(), ::isdigit))
             next = get_item(cur, Value::of(std::strtoll(part.c_str(), nullptr, 10)));
@@ -94,7 +99,8 @@ Value select_like(const std::string& name, const Value& input, CallArgs& args) {
     size_t skip = 0;
     std::string attr;
     if (by_attr) {
-        if (args.positional.empty() || !is_string(args.positional[0])) lib_fail(name + ": expected an attribute name");
+        if (args.positional.empty() || !is_string(args.positional[0]))
+            lib_fail(name + ": expected an attribute name");
         attr = str_of(args.positional[0]);
         skip = 1;
     }
@@ -112,7 +118,8 @@ Value select_like(const std::string& name, const Value& input, CallArgs& args) {
             pass = truthy(subject);
         } else {
             CallArgs targs;
-            targs.positional.assign(args.positional.begin() + static_cast<long>(skip) + 1, args.positional.end());
+            targs.positional.assign(args.positional.begin() + static_cast<long>(skip) + 1,
+                                    args.positional.end());
             targs.keyword = args.keyword;
             pass = apply_test(test, subject, targs);
         }
@@ -124,7 +131,8 @@ Value select_like(const std::string& name, const Value& input, CallArgs& args) {
 Value map_filter(const Value& input, CallArgs& args) {
     Json out = Json::array();
     for (const auto& [k, v] : args.keyword) {
-        if (k != "attribute" && k != "default") lib_fail("map() got an unexpected keyword argument '" + k + "'");
+        if (k != "attribute" && k != "default")
+            lib_fail("map() got an unexpected keyword argument '" + k + "'");
     }
     auto kw = [&](const char* n) -> Value {
         for (const auto& [k, v] : args.keyword)
@@ -141,7 +149,8 @@ Value map_filter(const Value& input, CallArgs& args) {
         }
         return Value::of(std::move(out));
     }
-    if (args.positional.empty() || !is_string(args.positional[0])) lib_fail("map: expected a filter name or attribute=");
+    if (args.positional.empty() || !is_string(args.positional[0]))
+        lib_fail("map: expected a filter name or attribute=");
     const std::string filter = str_of(args.positional[0]);
     if (!has_filter(filter)) lib_fail("map: unknown filter '" + filter + "'");
     for (const Value& item : iterate(input)) {
@@ -157,7 +166,8 @@ Value tojson_filter(const Value& input, CallArgs& args) {
     if (input.undefined()) lib_fail("tojson: the value is undefined");
     int indent = -1;
     if (args.has(1) && !(args.get(1).is_data() && args.get(1).json().is_null()))
-        indent = static_cast<int>(std::clamp<int64_t>(need_int(args.get(1), "tojson's indent"), 0, 64));
+        indent =
+            static_cast<int>(std::clamp<int64_t>(need_int(args.get(1), "tojson's indent"), 0, 64));
     std::string item_sep = indent < 0 ? ", " : ",", key_sep = ": ";
     if (args.has(2) && args.get(2).is_data() && !args.get(2).json().is_null()) {
         const Json& seps = args.get(2).json();
@@ -166,7 +176,8 @@ Value tojson_filter(const Value& input, CallArgs& args) {
         item_sep = seps[0].get<std::string>();
         key_sep = seps[1].get<std::string>();
     }
-    std::string text = to_json_text(to_json(input), indent, item_sep, key_sep, opt_bool(args.get(3), false));
+    std::string text =
+        to_json_text(to_json(input), indent, item_sep, key_sep, opt_bool(args.get(3), false));
     check_size(text.size());
     return Value::of(std::move(text));
 }
@@ -196,7 +207,8 @@ Value number_filter(const std::string& name, const Value& input, CallArgs& args)
             if (r.ec == std::errc() && r.ptr == e && b != e) return Value::of(v);
             char* end = nullptr;
             double d = std::strtod(s.c_str(), &end);  // "3.7"|int is 3, as Jinja does
-            if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d) && std::fabs(d) < 9.2e18)
+            if (!s.empty() && end == s.c_str() + s.size() && std::isfinite(d) &&
+                std::fabs(d) < 9.2e18)
                 return Value::of(static_cast<int64_t>(d));
         }
         return fallback;
@@ -217,7 +229,8 @@ Value number_filter(const std::string& name, const Value& input, CallArgs& args)
     }
     if (name == "abs") {
         args.bind("abs", {});
-        if (!input.is_data() || !is_number(input.json())) lib_fail("abs: expected a number, got " + type_name(input));
+        if (!input.is_data() || !is_number(input.json()))
+            lib_fail("abs: expected a number, got " + type_name(input));
         const Json& j = input.json();
         if (j.is_number_float()) return Value::of(std::fabs(j.get<double>()));
         int64_t v = need_int(input, "abs");
@@ -228,14 +241,19 @@ Value number_filter(const std::string& name, const Value& input, CallArgs& args)
     args.bind("round", {"precision", "method"});
     int64_t precision = args.has(0) ? need_int(args.get(0), "round's precision") : 0;
     std::string method = args.has(1) ? need_string(args.get(1), "round") : "common";
-    if (!input.is_data() || !is_number(input.json())) lib_fail("round: expected a number, got " + type_name(input));
+    if (!input.is_data() || !is_number(input.json()))
+        lib_fail("round: expected a number, got " + type_name(input));
     double d = as_double(input.json());
     double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
     double r;
-    if (method == "common") r = std::nearbyint(d * scale) / scale;  // half to even, as Python
-    else if (method == "ceil") r = std::ceil(d * scale) / scale;
-    else if (method == "floor") r = std::floor(d * scale) / scale;
-    else lib_fail("round: method must be common, ceil or floor");
+    if (method == "common")
+        r = std::nearbyint(d * scale) / scale;  // half to even, as Python
+    else if (method == "ceil")
+        r = std::ceil(d * scale) / scale;
+    else if (method == "floor")
+        r = std::floor(d * scale) / scale;
+    else
+        lib_fail("round: method must be common, ceil or floor");
     return number_value(r, false);
 }
 
@@ -252,7 +270,8 @@ Value sequence_filter(const std::string& name, const Value& input, CallArgs& arg
         if (is_string(input)) return Value::of(static_cast<int64_t>(char_count(str_of(input))));
         if (input.is_data() && (input.json().is_array() || input.json().is_object()))
             return Value::of(static_cast<int64_t>(input.json().size()));
-        if (input.kind() == Value::Kind::Loop) return Value::of(static_cast<int64_t>(input.loop()->items->size()));
+        if (input.kind() == Value::Kind::Loop)
+            return Value::of(static_cast<int64_t>(input.loop()->items->size()));
         lib_fail(name + ": a " + type_name(input) + " has no length");
     }
     if (name == "list") {
@@ -262,7 +281,8 @@ Value sequence_filter(const std::string& name, const Value& input, CallArgs& arg
     if (name == "items") {
         args.bind("items", {});
         if (input.undefined()) return Value::of(Json::array());
-        if (!input.is_data() || !input.json().is_object()) lib_fail("items: expected a dict, got " + type_name(input));
+        if (!input.is_data() || !input.json().is_object())
+            lib_fail("items: expected a dict, got " + type_name(input));
         Json out = Json::array();
         for (auto it = input.json().begin(); it != input.json().end(); ++it)
             out.push_back(Json::array({it.key(), it.value()}));
@@ -295,18 +315,23 @@ Value sequence_filter(const std::string& name, const Value& input, CallArgs& arg
     }
     if (name == "sort" || name == "unique" || name == "min" || name == "max") {
         const bool sort = name == "sort";
-        if (sort) args.bind("sort", {"reverse", "case_sensitive", "attribute"});
-        else args.bind(name.c_str(), {"case_sensitive", "attribute"});
+        if (sort)
+            args.bind("sort", {"reverse", "case_sensitive", "attribute"});
+        else
+            args.bind(name.c_str(), {"case_sensitive", "attribute"});
         const bool reverse = sort && opt_bool(args.get(0), false);
         const bool case_sensitive = opt_bool(args.get(sort ? 1 : 0), false);
         const Value& attribute = args.get(sort ? 2 : 1);
-        auto key = [&](const Value& v) { return attribute.undefined() ? v : dotted_attr(v, to_str(attribute)); };
+        auto key = [&](const Value& v) {
+            return attribute.undefined() ? v : dotted_attr(v, to_str(attribute));
+        };
         auto items = iterate(input);
         if (name == "unique") {
             std::vector<Value> out;
             for (const Value& v : items) {
                 bool seen = false;
-                for (const Value& u : out) seen = seen || order(key(u), key(v), case_sensitive) == 0;
+                for (const Value& u : out)
+                    seen = seen || order(key(u), key(v), case_sensitive) == 0;
                 if (!seen) out.push_back(v);
             }
             return Value::of(list_of(out));
@@ -332,7 +357,8 @@ Value sequence_filter(const std::string& name, const Value& input, CallArgs& arg
     for (const Value& item : iterate(input)) {
         Json v = to_json(args.has(0) ? dotted_attr(item, to_str(args.get(0))) : item);
         if (!is_number(total) || !is_number(v)) lib_fail("sum: expected numbers");
-        if ((total.is_number_integer() || total.is_boolean()) && (v.is_number_integer() || v.is_boolean())) {
+        if ((total.is_number_integer() || total.is_boolean()) &&
+            (v.is_number_integer() || v.is_boolean())) {
             int64_t a = need_int(Value::of(total), "sum"), b = need_int(Value::of(v), "sum"), r;
             if (!__builtin_add_overflow(a, b, &r)) {
                 total = r;
@@ -374,20 +400,26 @@ Value string_filter(const std::string& name, const Value& input, CallArgs& args)
     }
     if (name == "indent") {
         args.bind("indent", {"width", "first", "blank"});
-        std::string pad = args.has(0) && is_string(args.get(0)) ? str_of(args.get(0))
-                          : std::string(static_cast<size_t>(std::clamp<int64_t>(
-                                            args.has(0) ? need_int(args.get(0), "indent's width") : 4, 0, 1024)),
-                                        ' ');
+        std::string pad =
+            args.has(0) && is_string(args.get(0))
+                ? str_of(args.get(0))
+                : std::string(
+                      static_cast<size_t>(std::clamp<int64_t>(
+                          args.has(0) ? need_int(args.get(0), "indent's width") : 4, 0, 1024)),
+                      ' ');
         const bool first = opt_bool(args.get(1), false), blank = opt_bool(args.get(2), false);
         std::string s = to_str(input), out;
         size_t start = 0;
         bool is_first = true;
         while (true) {
             size_t nl = s.find('\n', start);
-            std::string line = s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+            std::string line =
+                s.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
             bool pad_it = is_first ? first : (blank || !strip(line, nullptr, true, true).empty());
-            if (pad_it && !line.empty()) out += pad;
-            else if (pad_it && blank && !is_first) out += pad;
+            if (pad_it && !line.empty())
+                out += pad;
+            else if (pad_it && blank && !is_first)
+                out += pad;
             out += line;
             check_size(out.size());
             if (nl == std::string::npos) break;
@@ -406,12 +438,23 @@ Value string_filter(const std::string& name, const Value& input, CallArgs& args)
     std::string out;
     for (char c : to_str(input)) {
         switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&#34;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
+            case '&':
+                out += "&amp;";
+                break;
+            case '<':
+                out += "&lt;";
+                break;
+            case '>':
+                out += "&gt;";
+                break;
+            case '"':
+                out += "&#34;";
+                break;
+            case '\'':
+                out += "&#39;";
+                break;
+            default:
+                out += c;
         }
     }
     check_size(out.size());
@@ -440,9 +483,11 @@ Value apply_filter(const std::string& name, const Value& input, CallArgs& args) 
         if (input.is_data()) return {};
         return get_attr(input, to_str(args.get(0)));
     }
-    if (name == "int" || name == "float" || name == "abs" || name == "round") return number_filter(name, input, args);
-    if (name == "trim" || name == "upper" || name == "lower" || name == "capitalize" || name == "title" ||
-        name == "replace" || name == "string" || name == "indent" || name == "safe" || name == "escape" || name == "e")
+    if (name == "int" || name == "float" || name == "abs" || name == "round")
+        return number_filter(name, input, args);
+    if (name == "trim" || name == "upper" || name == "lower" || name == "capitalize" ||
+        name == "title" || name == "replace" || name == "string" || name == "indent" ||
+        name == "safe" || name == "escape" || name == "e")
         return string_filter(name, input, args);
     return sequence_filter(name, input, args);
 }
@@ -461,7 +506,8 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
     if (name == "float") return no_args(), data && j->is_number_float();
     if (name == "number") return no_args(), data && is_number(*j);
     if (name == "string") return no_args(), data && j->is_string();
-    if (name == "mapping") return no_args(), (data && j->is_object()) || v.kind() == Value::Kind::Namespace;
+    if (name == "mapping")
+        return no_args(), (data && j->is_object()) || v.kind() == Value::Kind::Namespace;
     if (name == "iterable" || name == "sequence")
         return no_args(), data && (j->is_array() || j->is_object() || j->is_string());
     if (name == "callable") return no_args(), v.kind() == Value::Kind::Macro;
@@ -473,7 +519,8 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
     }
     if (name == "odd" || name == "even") {
         no_args();
-        if (!data || !(j->is_number_integer() || j->is_boolean())) lib_fail(name + ": expected an integer");
+        if (!data || !(j->is_number_integer() || j->is_boolean()))
+            lib_fail(name + ": expected an integer");
         int64_t x = need_int(v, name.c_str());
         return (x % 2 != 0) == (name == "odd");
     }
@@ -490,7 +537,10 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
         if (other.undefined()) return false;
         if (!other.is_data()) lib_fail("in: expected a container");
         const Json& c = other.json();
-        if (c.is_string()) return data && j->is_string() && c.get_ref<const std::string&>().find(j->get_ref<const std::string&>()) != std::string::npos;
+        if (c.is_string())
+            return data && j->is_string() &&
+                   c.get_ref<const std::string&>().find(j->get_ref<const std::string&>()) !=
+                       std::string::npos;
         if (c.is_object()) return data && j->is_string() && c.contains(j->get<std::string>());
         if (c.is_array()) {
             for (const auto& e : c)
@@ -506,7 +556,8 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
         if (!data || !other.is_data()) return equals(v, other);
         return j->type() == other.json().type() && equals(*j, other.json());
     }
-    if (!data || !other.is_data()) lib_fail(name + ": cannot compare " + type_name(v) + " and " + type_name(other));
+    if (!data || !other.is_data())
+        lib_fail(name + ": cannot compare " + type_name(v) + " and " + type_name(other));
     bool ok = true;
     int c = compare(*j, other.json(), ok);
     if (!ok) lib_fail(name + ": cannot compare " + type_name(v) + " and " + type_name(other));

@@ -18,27 +18,37 @@ void fail(Pos pos, const std::string& message) {
 
 std::string describe(const Token& t) {
     switch (t.type) {
-        case TokenType::Text: return "template text";
-        case TokenType::VarBegin: return "'{{'";
-        case TokenType::VarEnd: return "'}}'";
-        case TokenType::BlockBegin: return "'{%'";
-        case TokenType::BlockEnd: return "'%}'";
-        case TokenType::Name: return "'" + t.text + "'";
-        case TokenType::String: return "a string";
+        case TokenType::Text:
+            return "template text";
+        case TokenType::VarBegin:
+            return "'{{'";
+        case TokenType::VarEnd:
+            return "'}}'";
+        case TokenType::BlockBegin:
+            return "'{%'";
+        case TokenType::BlockEnd:
+            return "'%}'";
+        case TokenType::Name:
+            return "'" + t.text + "'";
+        case TokenType::String:
+            return "a string";
         case TokenType::Integer:
-        case TokenType::Float: return "a number";
-        case TokenType::Op: return "'" + t.text + "'";
-        case TokenType::Eof: return "the end of the template";
+        case TokenType::Float:
+            return "a number";
+        case TokenType::Op:
+            return "'" + t.text + "'";
+        case TokenType::Eof:
+            return "the end of the template";
     }
     return "?";
 }
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-bool is_name_start(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+bool is_space(char c) {
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
+bool is_name_start(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_name_char(char c) { return is_name_start(c) || is_digit(c); }
 
@@ -126,7 +136,8 @@ private:
 
     size_t find_open(size_t from) const {
         for (size_t i = src_.find('{', from); i != std::string::npos; i = src_.find('{', i + 1)) {
-            if (i + 1 < src_.size() && (src_[i + 1] == '{' || src_[i + 1] == '%' || src_[i + 1] == '#'))
+            if (i + 1 < src_.size() &&
+                (src_[i + 1] == '{' || src_[i + 1] == '%' || src_[i + 1] == '#'))
                 return i;
         }
         return std::string::npos;
@@ -156,7 +167,8 @@ private:
     void lex_comment(size_t open, size_t p) {
         size_t close = src_.find("#}", p);
         if (close == std::string::npos) fail(at(open), "unclosed comment: expected '#}'");
-        char mod = close > p && (src_[close - 1] == '-' || src_[close - 1] == '+') ? src_[close - 1] : 0;
+        char mod =
+            close > p && (src_[close - 1] == '-' || src_[close - 1] == '+') ? src_[close - 1] : 0;
         close_with(mod);
         pos_ = close + 2;
     }
@@ -205,13 +217,16 @@ private:
     void lex_tag(size_t open, size_t p, char kind) {
         const bool block = kind == '%';
         out_.push_back(Token{block ? TokenType::BlockBegin : TokenType::VarBegin, "", at(open)});
-        std::vector<size_t> brackets;  // inside brackets a closing delimiter is an operator, as in Jinja
+        std::vector<size_t>
+            brackets;  // inside brackets a closing delimiter is an operator, as in Jinja
         while (true) {
             while (p < src_.size() && is_space(src_[p])) ++p;
             if (p >= src_.size()) {
                 if (!brackets.empty())
-                    fail(at(brackets.back()), str_cat("unclosed '", src_[brackets.back()], "' in a tag"));
-                fail(at(open), block ? "unclosed '{%': expected '%}'" : "unclosed '{{': expected '}}'");
+                    fail(at(brackets.back()),
+                         str_cat("unclosed '", src_[brackets.back()], "' in a tag"));
+                fail(at(open),
+                     block ? "unclosed '{%': expected '%}'" : "unclosed '{{': expected '}}'");
             }
             if (brackets.empty()) {
                 const char* end = block ? "%}" : "}}";
@@ -219,7 +234,8 @@ private:
                 size_t q = p;
                 if (src_[q] == '-' || (block && src_[q] == '+')) mod = src_[q++];
                 if (src_.compare(q, 2, end) == 0) {
-                    out_.push_back(Token{block ? TokenType::BlockEnd : TokenType::VarEnd, "", at(p)});
+                    out_.push_back(
+                        Token{block ? TokenType::BlockEnd : TokenType::VarEnd, "", at(p)});
                     if (block) {
                         close_with(mod);
                     } else {
@@ -254,18 +270,21 @@ private:
             if (c == '(' || c == '[' || c == '{') brackets.push_back(p);
             if ((c == ')' || c == ']' || c == '}') && !brackets.empty()) {
                 const char open = src_[brackets.back()];
-                if ((open == '(' && c != ')') || (open == '[' && c != ']') || (open == '{' && c != '}')) {
+                if ((open == '(' && c != ')') || (open == '[' && c != ']') ||
+                    (open == '{' && c != '}')) {
                     Pos o = at(brackets.back());
-                    fail(at(p), str_cat("unexpected '", c, "': the '", open, "' at ", o.line, ":", o.col, " is not closed"));
+                    fail(at(p), str_cat("unexpected '", c, "': the '", open, "' at ", o.line, ":",
+                                        o.col, " is not closed"));
                 }
                 brackets.pop_back();
             }
             out_.push_back(Token{TokenType::Op, std::string(1, c), at(p)});
             return p + 1;
         }
-        std::string shown = static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
-                                ? str_cat("byte 0x", std::hex, static_cast<int>(static_cast<unsigned char>(c)))
-                                : str_cat("'", c, "'");
+        std::string shown =
+            static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f
+                ? str_cat("byte 0x", std::hex, static_cast<int>(static_cast<unsigned char>(c)))
+                : str_cat("'", c, "'");
         fail(at(p), "unexpected character " + shown + " in a tag");
     }
 
@@ -292,7 +311,8 @@ private:
         const char* last = src_.data() + e;
         if (!is_float) {
             auto r = std::from_chars(first, last, t.int_value);
-            if (r.ec != std::errc()) is_float = true;  // too large for int64: Kiln keeps it as a float
+            if (r.ec != std::errc())
+                is_float = true;  // too large for int64: Kiln keeps it as a float
         }
         if (is_float) {
             t.type = TokenType::Float;
@@ -326,18 +346,40 @@ private:
     size_t unescape(size_t i, std::string& value) const {
         const char e = src_[i + 1];
         switch (e) {
-            case '\n': return i + 2;
-            case '\\': value += '\\'; return i + 2;
-            case '\'': value += '\''; return i + 2;
-            case '"': value += '"'; return i + 2;
-            case 'n': value += '\n'; return i + 2;
-            case 't': value += '\t'; return i + 2;
-            case 'r': value += '\r'; return i + 2;
-            case 'a': value += '\a'; return i + 2;
-            case 'b': value += '\b'; return i + 2;
-            case 'f': value += '\f'; return i + 2;
-            case 'v': value += '\v'; return i + 2;
-            default: break;
+            case '\n':
+                return i + 2;
+            case '\\':
+                value += '\\';
+                return i + 2;
+            case '\'':
+                value += '\'';
+                return i + 2;
+            case '"':
+                value += '"';
+                return i + 2;
+            case 'n':
+                value += '\n';
+                return i + 2;
+            case 't':
+                value += '\t';
+                return i + 2;
+            case 'r':
+                value += '\r';
+                return i + 2;
+            case 'a':
+                value += '\a';
+                return i + 2;
+            case 'b':
+                value += '\b';
+                return i + 2;
+            case 'f':
+                value += '\f';
+                return i + 2;
+            case 'v':
+                value += '\v';
+                return i + 2;
+            default:
+                break;
         }
         if (e >= '0' && e <= '7') {
             size_t j = i + 1;

@@ -22,10 +22,10 @@ enum class TokenType {
     BlockBegin,  // {%
     BlockEnd,    // %}
     Name,
-    String,      // text holds the unescaped value
+    String,  // text holds the unescaped value
     Integer,
     Float,
-    Op,          // operators and punctuation, text holds the spelling
+    Op,  // operators and punctuation, text holds the spelling
     Eof,
 };
 

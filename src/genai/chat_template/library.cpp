@@ -11,7 +11,8 @@ namespace kiln::chat_template {
 void lib_fail(const std::string& message) { throw LibError(message); }
 
 void check_size(size_t bytes) {
-    if (bytes > kMaxStringBytes) lib_fail(str_cat("a string grew past ", kMaxStringBytes >> 20, " MiB"));
+    if (bytes > kMaxStringBytes)
+        lib_fail(str_cat("a string grew past ", kMaxStringBytes >> 20, " MiB"));
 }
 
 std::vector<std::string> utf8_chars(const std::string& s) {
@@ -29,14 +30,17 @@ std::vector<std::string> utf8_chars(const std::string& s) {
 
 void CallArgs::bind(const char* callee, const std::vector<const char*>& params) {
     if (positional.size() > params.size())
-        lib_fail(str_cat(callee, "() takes at most ", params.size(), " argument(s), ", positional.size(), " given"));
+        lib_fail(str_cat(callee, "() takes at most ", params.size(), " argument(s), ",
+                         positional.size(), " given"));
     bound_ = positional;
     bound_.resize(params.size());
     for (auto& [name, value] : keyword) {
         size_t k = 0;
         while (k < params.size() && name != params[k]) ++k;
-        if (k == params.size()) lib_fail(str_cat(callee, "() got an unexpected keyword argument '", name, "'"));
-        if (k < positional.size()) lib_fail(str_cat(callee, "() got multiple values for argument '", name, "'"));
+        if (k == params.size())
+            lib_fail(str_cat(callee, "() got an unexpected keyword argument '", name, "'"));
+        if (k < positional.size())
+            lib_fail(str_cat(callee, "() got multiple values for argument '", name, "'"));
         bound_[k] = value;
     }
 }
@@ -77,13 +81,15 @@ Value get_attr(const Value& obj, const std::string& name) {
             if (name == "nextitem") return i + 1 < n ? (*l.items)[i + 1] : Value{};
             return {};
         }
-        default: return {};
+        default:
+            return {};
     }
 }
 
 Value get_item(const Value& obj, const Value& key) {
     if (obj.kind() == Value::Kind::Namespace || obj.kind() == Value::Kind::Loop) {
-        if (key.is_data() && key.json().is_string()) return get_attr(obj, key.json().get<std::string>());
+        if (key.is_data() && key.json().is_string())
+            return get_attr(obj, key.json().get<std::string>());
         return {};
     }
     if (!obj.is_data() || !key.is_data()) return {};
@@ -125,7 +131,8 @@ std::vector<Value> iterate(const Value& v) {
         out.reserve(j.size());
         for (auto it = j.begin(); it != j.end(); ++it) out.push_back(Value::of(it.key()));
     } else if (j.is_string()) {
-        for (auto& c : utf8_chars(j.get_ref<const std::string&>())) out.push_back(Value::of(std::move(c)));
+        for (auto& c : utf8_chars(j.get_ref<const std::string&>()))
+            out.push_back(Value::of(std::move(c)));
     } else {
         lib_fail("a value of type " + type_name(v) + " is not iterable");
     }
@@ -136,7 +143,8 @@ namespace {
 
 const std::string* opt_string(const Value& v, const char* what) {
     if (v.undefined() || (v.is_data() && v.json().is_null())) return nullptr;
-    if (!v.is_data() || !v.json().is_string()) lib_fail(str_cat(what, " must be a string, not ", type_name(v)));
+    if (!v.is_data() || !v.json().is_string())
+        lib_fail(str_cat(what, " must be a string, not ", type_name(v)));
     return &v.json().get_ref<const std::string&>();
 }
 
@@ -157,7 +165,8 @@ long long opt_int(const Value& v, long long fallback, const char* what) {
 bool affix_matches(const std::string& s, const Value& arg, bool prefix) {
     auto one = [&](const std::string& a) {
         if (a.size() > s.size()) return false;
-        return prefix ? s.compare(0, a.size(), a) == 0 : s.compare(s.size() - a.size(), a.size(), a) == 0;
+        return prefix ? s.compare(0, a.size(), a) == 0
+                      : s.compare(s.size() - a.size(), a.size(), a) == 0;
     };
     if (arg.is_data() && arg.json().is_array()) {
         for (const auto& e : arg.json()) {
@@ -199,13 +208,16 @@ Value string_method(const std::string& s, const std::string& name, CallArgs& arg
     }
     if (name == "replace") {
         args.bind("replace", {"old", "new", "count"});
-        return Value::of(replace(s, need_string(args.get(0), "old"), need_string(args.get(1), "new"),
+        return Value::of(replace(s, need_string(args.get(0), "old"),
+                                 need_string(args.get(1), "new"),
                                  opt_int(args.get(2), -1, "count")));
     }
     if (name == "find") {
         args.bind("find", {"sub"});
         size_t at = s.find(need_string(args.get(0), "sub"));
-        return Value::of(at == std::string::npos ? int64_t{-1} : static_cast<int64_t>(char_count(s.substr(0, at))));
+        return Value::of(at == std::string::npos
+                             ? int64_t{-1}
+                             : static_cast<int64_t>(char_count(s.substr(0, at))));
     }
     if (name == "join") {
         args.bind("join", {"iterable"});
@@ -235,7 +247,8 @@ Value dict_method(const Value& obj, const std::string& name, CallArgs& args, boo
     if (name == "items") {
         args.bind("items", {});
         Json out = Json::array();
-        for (auto it = j.begin(); it != j.end(); ++it) out.push_back(Json::array({it.key(), it.value()}));
+        for (auto it = j.begin(); it != j.end(); ++it)
+            out.push_back(Json::array({it.key(), it.value()}));
         return Value::of(std::move(out));
     }
     if (name == "keys") {
@@ -260,7 +273,8 @@ Value call_method(const Value& obj, const std::string& name, CallArgs& args, boo
     found = false;
     if (obj.kind() == Value::Kind::Loop && name == "cycle") {
         found = true;
-        if (!args.keyword.empty() || args.positional.empty()) lib_fail("loop.cycle() takes one or more values");
+        if (!args.keyword.empty() || args.positional.empty())
+            lib_fail("loop.cycle() takes one or more values");
         return args.positional[obj.loop()->index0 % args.positional.size()];
     }
     if (!obj.is_data()) return {};

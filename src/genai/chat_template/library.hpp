@@ -37,7 +37,8 @@ bool has_test(const std::string& name);
 /// adds the position.
 Value apply_filter(const std::string& name, const Value& input, CallArgs& args);
 bool apply_test(const std::string& name, const Value& input, CallArgs& args);
-/// obj.name(args) on strings, dicts and the loop variable; found false when there is no such method.
+/// obj.name(args) on strings, dicts and the loop variable; found false when there is no such
+/// method.
 Value call_method(const Value& obj, const std::string& name, CallArgs& args, bool& found);
 
 /// Attribute and item access as Jinja does them; undefined when missing.

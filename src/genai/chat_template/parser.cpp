@@ -34,7 +34,8 @@ private:
     // Counts recursion of the descent itself.
     struct Nest {
         Nest(Parser& p, Pos pos, int& counter, int limit, const char* what) : counter_(counter) {
-            if (++counter_ > limit) fail(pos, str_cat("too deeply nested ", what, " (more than ", limit, ")"));
+            if (++counter_ > limit)
+                fail(pos, str_cat("too deeply nested ", what, " (more than ", limit, ")"));
         }
         ~Nest() { --counter_; }
         int& counter_;
@@ -79,7 +80,8 @@ private:
             if (c != nullptr) d = std::max(d, c->depth);
         e->depth = d + 1;
         if (e->depth > kMaxExprDepth)
-            fail(e->pos, str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
+            fail(e->pos,
+                 str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
         return std::move(e);
     }
     int args_depth(const Args& a) const {
@@ -92,7 +94,8 @@ private:
     std::unique_ptr<T> sized_with_args(std::unique_ptr<T>& e, const Expr* child, const Args& args) {
         e->depth = std::max(child != nullptr ? child->depth : 0, args_depth(args)) + 1;
         if (e->depth > kMaxExprDepth)
-            fail(e->pos, str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
+            fail(e->pos,
+                 str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
         return std::move(e);
     }
 
@@ -133,11 +136,12 @@ private:
                 }
                 case TokenType::Eof:
                     if (!ends.empty())
-                        fail(t.pos, str_cat("unexpected end of template: the '{% ", open_tag, " %}' at ",
-                                            open_pos.line, ":", open_pos.col, " needs '{% ", ends.back(),
-                                            " %}'"));
+                        fail(t.pos, str_cat("unexpected end of template: the '{% ", open_tag,
+                                            " %}' at ", open_pos.line, ":", open_pos.col,
+                                            " needs '{% ", ends.back(), " %}'"));
                     return body;
-                default: expected("template text or a tag");
+                default:
+                    expected("template text or a tag");
             }
         }
     }
@@ -168,9 +172,11 @@ private:
             return std::make_unique<Stmt>(tag == "break" ? StmtKind::Break : StmtKind::Continue, p);
         }
         std::string msg = "unknown tag '" + tag + "'";
-        if (one_of(tag, {"elif", "else", "endif", "endfor", "endset", "endmacro", "endfilter", "endgeneration"}))
+        if (one_of(tag, {"elif", "else", "endif", "endfor", "endset", "endmacro", "endfilter",
+                         "endgeneration"}))
             msg = "unexpected '{% " + tag + " %}'";
-        else if (one_of(tag, {"include", "import", "from", "extends", "block", "call", "with", "do", "raw"}))
+        else if (one_of(tag, {"include", "import", "from", "extends", "block", "call", "with", "do",
+                              "raw"}))
             msg = "the '" + tag + "' tag is not supported";
         if (!ends.empty()) msg += ", expected '{% " + ends.back() + " %}'";
         fail(p, msg);
@@ -330,7 +336,8 @@ private:
         for (const auto& e : list->items) d = std::max(d, e->depth);
         list->depth = d + 1;
         if (list->depth > kMaxExprDepth)
-            fail(list->pos, str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
+            fail(list->pos,
+                 str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
         return list;
     }
 
@@ -389,13 +396,20 @@ private:
         while (true) {
             CompareOp op;
             const Token& t = peek();
-            if (t.type == TokenType::Op && t.text == "==") op = CompareOp::Eq;
-            else if (t.type == TokenType::Op && t.text == "!=") op = CompareOp::Ne;
-            else if (t.type == TokenType::Op && t.text == "<") op = CompareOp::Lt;
-            else if (t.type == TokenType::Op && t.text == "<=") op = CompareOp::Le;
-            else if (t.type == TokenType::Op && t.text == ">") op = CompareOp::Gt;
-            else if (t.type == TokenType::Op && t.text == ">=") op = CompareOp::Ge;
-            else if (at_name("in")) op = CompareOp::In;
+            if (t.type == TokenType::Op && t.text == "==")
+                op = CompareOp::Eq;
+            else if (t.type == TokenType::Op && t.text == "!=")
+                op = CompareOp::Ne;
+            else if (t.type == TokenType::Op && t.text == "<")
+                op = CompareOp::Lt;
+            else if (t.type == TokenType::Op && t.text == "<=")
+                op = CompareOp::Le;
+            else if (t.type == TokenType::Op && t.text == ">")
+                op = CompareOp::Gt;
+            else if (t.type == TokenType::Op && t.text == ">=")
+                op = CompareOp::Ge;
+            else if (at_name("in"))
+                op = CompareOp::In;
             else if (at_name("not") && peek(1).type == TokenType::Name && peek(1).text == "in") {
                 next();
                 op = CompareOp::NotIn;
@@ -409,7 +423,8 @@ private:
             for (const auto& [o, e] : cmp->rest) d = std::max(d, e->depth);
             cmp->depth = d + 1;
             if (cmp->depth > kMaxExprDepth || cmp->rest.size() > static_cast<size_t>(kMaxExprDepth))
-                fail(p, str_cat("expression too deeply nested (more than ", kMaxExprDepth, " levels)"));
+                fail(p, str_cat("expression too deeply nested (more than ", kMaxExprDepth,
+                                " levels)"));
         }
         if (cmp) return cmp;
         return first;
@@ -445,7 +460,10 @@ private:
         ExprPtr e = parse_pow();
         while (at_op("*") || at_op("/") || at_op("//") || at_op("%")) {
             const std::string& t = peek().text;
-            BinaryOp op = t == "*" ? BinaryOp::Mul : t == "/" ? BinaryOp::Div : t == "//" ? BinaryOp::FloorDiv : BinaryOp::Mod;
+            BinaryOp op = t == "*"    ? BinaryOp::Mul
+                          : t == "/"  ? BinaryOp::Div
+                          : t == "//" ? BinaryOp::FloorDiv
+                                      : BinaryOp::Mod;
             Pos p = next().pos;
             ExprPtr r = parse_pow();
             e = binary(p, op, std::move(e), std::move(r));
@@ -486,9 +504,12 @@ private:
         switch (t.type) {
             case TokenType::Name: {
                 std::string name = next().text;
-                if (name == "true" || name == "True") return std::make_unique<LiteralExpr>(p, Value::of(true));
-                if (name == "false" || name == "False") return std::make_unique<LiteralExpr>(p, Value::of(false));
-                if (name == "none" || name == "None") return std::make_unique<LiteralExpr>(p, Value::of(nullptr));
+                if (name == "true" || name == "True")
+                    return std::make_unique<LiteralExpr>(p, Value::of(true));
+                if (name == "false" || name == "False")
+                    return std::make_unique<LiteralExpr>(p, Value::of(false));
+                if (name == "none" || name == "None")
+                    return std::make_unique<LiteralExpr>(p, Value::of(nullptr));
                 return std::make_unique<NameExpr>(p, std::move(name));
             }
             case TokenType::String: {
@@ -496,10 +517,14 @@ private:
                 while (peek().type == TokenType::String) s += next().text;  // 'a' 'b' is 'ab'
                 return std::make_unique<LiteralExpr>(p, Value::of(std::move(s)));
             }
-            case TokenType::Integer: return std::make_unique<LiteralExpr>(p, Value::of(next().int_value));
-            case TokenType::Float: return std::make_unique<LiteralExpr>(p, Value::of(next().float_value));
-            case TokenType::Op: break;
-            default: expected("an expression");
+            case TokenType::Integer:
+                return std::make_unique<LiteralExpr>(p, Value::of(next().int_value));
+            case TokenType::Float:
+                return std::make_unique<LiteralExpr>(p, Value::of(next().float_value));
+            case TokenType::Op:
+                break;
+            default:
+                expected("an expression");
         }
         if (t.text == "(") {
             next();
@@ -559,7 +584,8 @@ private:
             if (at_op(".")) {
                 next();
                 if (peek().type == TokenType::Integer) {
-                    auto idx = std::make_unique<LiteralExpr>(peek().pos, Value::of(next().int_value));
+                    auto idx =
+                        std::make_unique<LiteralExpr>(peek().pos, Value::of(next().int_value));
                     auto ix = std::make_unique<IndexExpr>(p, std::move(e), std::move(idx));
                     e = sized(ix, {ix->object.get()});
                     continue;
@@ -617,7 +643,8 @@ private:
                 next();
                 args.keyword.emplace_back(std::move(name), parse_expression());
             } else {
-                if (!args.keyword.empty()) fail(peek().pos, "a positional argument follows a keyword argument");
+                if (!args.keyword.empty())
+                    fail(peek().pos, "a positional argument follows a keyword argument");
                 args.positional.push_back(parse_expression());
             }
             if (!at_op(",")) break;
@@ -669,7 +696,8 @@ private:
         const Token& t = peek();
         if (t.type == TokenType::Name)
             return !one_of(t.text, {"else", "or", "and", "if", "in", "not", "is"});
-        return t.type == TokenType::String || t.type == TokenType::Integer || t.type == TokenType::Float ||
+        return t.type == TokenType::String || t.type == TokenType::Integer ||
+               t.type == TokenType::Float ||
                (t.type == TokenType::Op && (t.text == "[" || t.text == "{"));
     }
 
@@ -682,8 +710,6 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Program> parse(const std::string& source) {
-    return Parser(tokenize(source)).run();
-}
+std::unique_ptr<Program> parse(const std::string& source) { return Parser(tokenize(source)).run(); }
 
 }  // namespace kiln::chat_template

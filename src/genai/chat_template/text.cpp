@@ -14,24 +14,27 @@ namespace {
 
 std::string icu_case(const std::string& s, bool upper) {
     icu::UnicodeString u = icu::UnicodeString::fromUTF8(s);
-    if (upper) u.toUpper(icu::Locale::getRoot());
-    else u.toLower(icu::Locale::getRoot());
+    if (upper)
+        u.toUpper(icu::Locale::getRoot());
+    else
+        u.toLower(icu::Locale::getRoot());
     std::string out;
     u.toUTF8String(out);
     return out;
 }
 
 bool is_ascii_space(const std::string& c) {
-    return c.size() == 1 && (c[0] == ' ' || (c[0] >= '\t' && c[0] <= '\r') || (c[0] >= '\x1c' && c[0] <= '\x1f'));
+    return c.size() == 1 &&
+           (c[0] == ' ' || (c[0] >= '\t' && c[0] <= '\r') || (c[0] >= '\x1c' && c[0] <= '\x1f'));
 }
 
 // Python's str.isspace for the characters templates meet: ASCII, NBSP, and the Unicode spaces.
 bool is_space_char(const std::string& c) {
     if (is_ascii_space(c)) return true;
-    static const char* const kSpaces[] = {"\u0085", "\u00a0", "\u1680", "\u2000", "\u2001", "\u2002",
-                                          "\u2003", "\u2004", "\u2005", "\u2006", "\u2007", "\u2008",
-                                          "\u2009", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f",
-                                          "\u3000"};
+    static const char* const kSpaces[] = {"\u0085", "\u00a0", "\u1680", "\u2000", "\u2001",
+                                          "\u2002", "\u2003", "\u2004", "\u2005", "\u2006",
+                                          "\u2007", "\u2008", "\u2009", "\u200a", "\u2028",
+                                          "\u2029", "\u202f", "\u205f", "\u3000"};
     for (const char* s : kSpaces)
         if (c == s) return true;
     return false;
@@ -58,7 +61,8 @@ std::string title(const std::string& s) {
         word.clear();
     };
     for (const std::string& c : utf8_chars(s)) {
-        bool boundary = is_space_char(c) || c == "-" || c == "(" || c == "{" || c == "[" || c == "<";
+        bool boundary =
+            is_space_char(c) || c == "-" || c == "(" || c == "{" || c == "[" || c == "<";
         if (boundary) {
             flush();
             out += c;
@@ -75,7 +79,8 @@ std::string strip(const std::string& s, const std::string* chars, bool left, boo
     std::vector<std::string> set;
     if (chars != nullptr) set = utf8_chars(*chars);
     auto strippable = [&](const std::string& c) {
-        return chars == nullptr ? is_space_char(c) : std::find(set.begin(), set.end(), c) != set.end();
+        return chars == nullptr ? is_space_char(c)
+                                : std::find(set.begin(), set.end(), c) != set.end();
     };
     size_t b = 0, e = cs.size();
     if (left)
@@ -117,7 +122,8 @@ std::vector<std::string> split(const std::string& s, const std::string* sep, lon
     return out;
 }
 
-std::string replace(const std::string& s, const std::string& old, const std::string& with, long long count) {
+std::string replace(const std::string& s, const std::string& old, const std::string& with,
+                    long long count) {
     std::string out;
     long long done = 0;
     if (old.empty()) {

@@ -17,7 +17,8 @@ std::string strip(const std::string& s, const std::string* chars, bool left, boo
 /// str.split(sep, maxsplit): `sep` null splits on runs of whitespace and drops empty pieces.
 std::vector<std::string> split(const std::string& s, const std::string* sep, long long maxsplit);
 /// str.replace(old, new, count); count < 0 replaces every occurrence.
-std::string replace(const std::string& s, const std::string& old, const std::string& with, long long count);
+std::string replace(const std::string& s, const std::string& old, const std::string& with,
+                    long long count);
 /// Number of code points.
 size_t char_count(const std::string& s);
 

@@ -44,9 +44,6 @@ Value Value::of_macro(const MacroStmt* macro) {
     return v;
 }
 
-namespace {
-
-// An integer view of ints, unsigned ints that fit and bools (Python's bool is an int).
 bool get_int(const Json& j, int64_t& out) {
     if (j.is_boolean()) {
         out = j.get<bool>() ? 1 : 0;
@@ -64,6 +61,8 @@ bool get_int(const Json& j, int64_t& out) {
     }
     return false;
 }
+
+namespace {
 
 std::string quote_python(const std::string& s) {
     const bool has_single = s.find('\'') != std::string::npos;
@@ -99,13 +98,27 @@ void json_string(std::string& out, const std::string& s) {
     out += '"';
     for (unsigned char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
             default:
                 if (c < 0x20) {
                     static const char* hex = "0123456789abcdef";
@@ -159,9 +172,11 @@ void dump(std::string& out, const Json& j, const DumpStyle& st, int level) {
             }
             out += '{';
             std::vector<std::pair<const std::string*, const Json*>> members;
-            for (auto it = j.begin(); it != j.end(); ++it) members.emplace_back(&it.key(), &it.value());
+            for (auto it = j.begin(); it != j.end(); ++it)
+                members.emplace_back(&it.key(), &it.value());
             if (st.sort_keys)
-                std::sort(members.begin(), members.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+                std::sort(members.begin(), members.end(),
+                          [](const auto& a, const auto& b) { return *a.first < *b.first; });
             bool first = true;
             for (const auto& [k, v] : members) {
                 if (!first) out += item_sep;
@@ -175,18 +190,31 @@ void dump(std::string& out, const Json& j, const DumpStyle& st, int level) {
             out += '}';
             return;
         }
-        case Json::value_t::string: json_string(out, j.get_ref<const std::string&>()); return;
-        case Json::value_t::boolean: out += j.get<bool>() ? "true" : "false"; return;
+        case Json::value_t::string:
+            json_string(out, j.get_ref<const std::string&>());
+            return;
+        case Json::value_t::boolean:
+            out += j.get<bool>() ? "true" : "false";
+            return;
         case Json::value_t::number_float: {
             double d = j.get<double>();
-            if (std::isnan(d)) out += "NaN";
-            else if (std::isinf(d)) out += d > 0 ? "Infinity" : "-Infinity";
-            else out += float_repr(d);
+            if (std::isnan(d))
+                out += "NaN";
+            else if (std::isinf(d))
+                out += d > 0 ? "Infinity" : "-Infinity";
+            else
+                out += float_repr(d);
             return;
         }
-        case Json::value_t::number_integer: out += std::to_string(j.get<int64_t>()); return;
-        case Json::value_t::number_unsigned: out += std::to_string(j.get<uint64_t>()); return;
-        default: out += "null"; return;
+        case Json::value_t::number_integer:
+            out += std::to_string(j.get<int64_t>());
+            return;
+        case Json::value_t::number_unsigned:
+            out += std::to_string(j.get<uint64_t>());
+            return;
+        default:
+            out += "null";
+            return;
     }
 }
 
@@ -201,31 +229,44 @@ double as_double(const Json& j) {
 
 bool truthy(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return false;
-        case Value::Kind::Data: break;
-        default: return true;
+        case Value::Kind::Undefined:
+            return false;
+        case Value::Kind::Data:
+            break;
+        default:
+            return true;
     }
     const Json& j = v.json();
     switch (j.type()) {
-        case Json::value_t::null: return false;
-        case Json::value_t::boolean: return j.get<bool>();
-        case Json::value_t::number_integer: return j.get<int64_t>() != 0;
-        case Json::value_t::number_unsigned: return j.get<uint64_t>() != 0;
-        case Json::value_t::number_float: return j.get<double>() != 0.0;
-        case Json::value_t::string: return !j.get_ref<const std::string&>().empty();
-        default: return !j.empty();
+        case Json::value_t::null:
+            return false;
+        case Json::value_t::boolean:
+            return j.get<bool>();
+        case Json::value_t::number_integer:
+            return j.get<int64_t>() != 0;
+        case Json::value_t::number_unsigned:
+            return j.get<uint64_t>() != 0;
+        case Json::value_t::number_float:
+            return j.get<double>() != 0.0;
+        case Json::value_t::string:
+            return !j.get_ref<const std::string&>().empty();
+        default:
+            return !j.empty();
     }
 }
 
 Json to_json(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Data: return v.json();
-        case Value::Kind::Namespace: return v.ns()->attrs;
+        case Value::Kind::Data:
+            return v.json();
+        case Value::Kind::Namespace:
+            return v.ns()->attrs;
         case Value::Kind::Loop: {
             const LoopState& l = *v.loop();
             return Json{{"index0", l.index0}, {"index", l.index0 + 1}, {"length", l.items->size()}};
         }
-        default: return nullptr;
+        default:
+            return nullptr;
     }
 }
 
@@ -251,12 +292,14 @@ std::string float_repr(double d) {
     const int n = static_cast<int>(digits.size());
     if (point <= 0) return sign + "0." + std::string(static_cast<size_t>(-point), '0') + digits;
     if (point >= n) return sign + digits + std::string(static_cast<size_t>(point - n), '0') + ".0";
-    return sign + digits.substr(0, static_cast<size_t>(point)) + "." + digits.substr(static_cast<size_t>(point));
+    return sign + digits.substr(0, static_cast<size_t>(point)) + "." +
+           digits.substr(static_cast<size_t>(point));
 }
 
 std::string repr(const Json& j) {
     switch (j.type()) {
-        case Json::value_t::string: return quote_python(j.get_ref<const std::string&>());
+        case Json::value_t::string:
+            return quote_python(j.get_ref<const std::string&>());
         case Json::value_t::array: {
             std::string out = "[";
             bool first = true;
@@ -277,35 +320,48 @@ std::string repr(const Json& j) {
             }
             return out + "}";
         }
-        default: return to_str(j);
+        default:
+            return to_str(j);
     }
 }
 
 std::string to_str(const Json& j) {
     switch (j.type()) {
-        case Json::value_t::string: return j.get<std::string>();
-        case Json::value_t::null: return "None";
-        case Json::value_t::boolean: return j.get<bool>() ? "True" : "False";
-        case Json::value_t::number_integer: return std::to_string(j.get<int64_t>());
-        case Json::value_t::number_unsigned: return std::to_string(j.get<uint64_t>());
-        case Json::value_t::number_float: return float_repr(j.get<double>());
-        default: return repr(j);
+        case Json::value_t::string:
+            return j.get<std::string>();
+        case Json::value_t::null:
+            return "None";
+        case Json::value_t::boolean:
+            return j.get<bool>() ? "True" : "False";
+        case Json::value_t::number_integer:
+            return std::to_string(j.get<int64_t>());
+        case Json::value_t::number_unsigned:
+            return std::to_string(j.get<uint64_t>());
+        case Json::value_t::number_float:
+            return float_repr(j.get<double>());
+        default:
+            return repr(j);
     }
 }
 
 std::string to_str(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return "";
-        case Value::Kind::Data: return to_str(v.json());
-        case Value::Kind::Namespace: return "<Namespace " + repr(v.ns()->attrs) + ">";
-        case Value::Kind::Loop: return "<LoopContext>";
-        case Value::Kind::Macro: return "<Macro>";
+        case Value::Kind::Undefined:
+            return "";
+        case Value::Kind::Data:
+            return to_str(v.json());
+        case Value::Kind::Namespace:
+            return "<Namespace " + repr(v.ns()->attrs) + ">";
+        case Value::Kind::Loop:
+            return "<LoopContext>";
+        case Value::Kind::Macro:
+            return "<Macro>";
     }
     return "";
 }
 
-std::string to_json_text(const Json& j, int indent, const std::string& item_sep, const std::string& key_sep,
-                         bool sort_keys) {
+std::string to_json_text(const Json& j, int indent, const std::string& item_sep,
+                         const std::string& key_sep, bool sort_keys) {
     std::string out;
     dump(out, j, DumpStyle{indent, item_sep, key_sep, sort_keys}, 0);
     return out;
@@ -333,14 +389,17 @@ bool equals(const Json& a, const Json& b) {
             }
             return true;
         }
-        default: return a == b;
+        default:
+            return a == b;
     }
 }
 
 bool equals(const Value& a, const Value& b) {
     if (a.undefined() || b.undefined()) return a.undefined() && b.undefined();
-    if (a.kind() == Value::Kind::Namespace && b.kind() == Value::Kind::Namespace) return a.ns() == b.ns();
-    if (a.kind() == Value::Kind::Macro || b.kind() == Value::Kind::Macro) return a.macro() == b.macro();
+    if (a.kind() == Value::Kind::Namespace && b.kind() == Value::Kind::Namespace)
+        return a.ns() == b.ns();
+    if (a.kind() == Value::Kind::Macro || b.kind() == Value::Kind::Macro)
+        return a.macro() == b.macro();
     return equals(to_json(a), to_json(b));
 }
 
@@ -369,25 +428,38 @@ int compare(const Json& a, const Json& b, bool& ok) {
 
 std::string type_name(const Json& j) {
     switch (j.type()) {
-        case Json::value_t::null: return "none";
-        case Json::value_t::boolean: return "boolean";
+        case Json::value_t::null:
+            return "none";
+        case Json::value_t::boolean:
+            return "boolean";
         case Json::value_t::number_integer:
-        case Json::value_t::number_unsigned: return "integer";
-        case Json::value_t::number_float: return "float";
-        case Json::value_t::string: return "string";
-        case Json::value_t::array: return "list";
-        case Json::value_t::object: return "dict";
-        default: return "value";
+        case Json::value_t::number_unsigned:
+            return "integer";
+        case Json::value_t::number_float:
+            return "float";
+        case Json::value_t::string:
+            return "string";
+        case Json::value_t::array:
+            return "list";
+        case Json::value_t::object:
+            return "dict";
+        default:
+            return "value";
     }
 }
 
 std::string type_name(const Value& v) {
     switch (v.kind()) {
-        case Value::Kind::Undefined: return "undefined";
-        case Value::Kind::Data: return type_name(v.json());
-        case Value::Kind::Namespace: return "namespace";
-        case Value::Kind::Loop: return "loop";
-        case Value::Kind::Macro: return "macro";
+        case Value::Kind::Undefined:
+            return "undefined";
+        case Value::Kind::Data:
+            return type_name(v.json());
+        case Value::Kind::Namespace:
+            return "namespace";
+        case Value::Kind::Loop:
+            return "loop";
+        case Value::Kind::Macro:
+            return "macro";
     }
     return "value";
 }

@@ -4,10 +4,9 @@
 // the loop variable and macros.
 #include <cstdint>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace kiln::chat_template {
 
@@ -87,6 +86,8 @@ std::string type_name(const Value& v);
 std::string type_name(const Json& j);
 
 bool is_number(const Json& j);  // int, float or bool, as Python counts them
+/// A 64-bit integer view of ints, bools and unsigned ints that fit.
+bool get_int(const Json& j, int64_t& out);
 double as_double(const Json& j);
 
 }  // namespace kiln::chat_template
