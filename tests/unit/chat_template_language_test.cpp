@@ -343,6 +343,8 @@ TEST(ChatTemplateLanguage, DeliberateDifferences) {
         "[][]");
     // {% generation %} (transformers' marker of assistant text) renders its body.
     EXPECT_EQ(render("{% generation %}gen {{ x }}{% endgeneration %}"), "gen 5");
+    // reverse gives a list, not Python's iterator object.
+    EXPECT_EQ(render("{{ l | reverse }} {{ not [] | reverse }}"), "[2, 1, 3] True");
     // Integers are 64-bit; beyond that they become floats.
     EXPECT_EQ(render("{{ 9223372036854775807 + 1 }}"), "9.223372036854776e+18");
 }
@@ -430,6 +432,8 @@ TEST(ChatTemplateLanguage, RenderErrorsNameTheExpression) {
         {"{{ x is divisibleby(0) }}", "chat template 1:9: divisibleby: division by zero"},
         {"{{ l[::0] }}", "chat template 1:5: slice step cannot be zero"},
         {"{{ '%s %s' % 1 }}", "chat template 1:12: not enough arguments for format string"},
+        {"{{ 'ab' % 'c' }}",
+         "chat template 1:9: not all arguments converted during string formatting"},
     };
     for (const auto& [source, expected] : cases) {
         SCOPED_TRACE(source);

@@ -508,8 +508,9 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
     if (name == "string") return no_args(), data && j->is_string();
     if (name == "mapping")
         return no_args(), (data && j->is_object()) || v.kind() == Value::Kind::Namespace;
-    if (name == "iterable" || name == "sequence")
-        return no_args(), data && (j->is_array() || j->is_object() || j->is_string());
+    if (name == "iterable" || name == "sequence")  // Jinja's undefined iterates as empty
+        return no_args(),
+               v.undefined() || (data && (j->is_array() || j->is_object() || j->is_string()));
     if (name == "callable") return no_args(), v.kind() == Value::Kind::Macro;
     if (name == "lower" || name == "upper") {
         no_args();
@@ -519,9 +520,9 @@ bool apply_test(const std::string& name, const Value& v, CallArgs& args) {
     }
     if (name == "odd" || name == "even") {
         no_args();
-        if (!data || !(j->is_number_integer() || j->is_boolean()))
-            lib_fail(name + ": expected an integer");
-        int64_t x = need_int(v, name.c_str());
+        if (!data || !is_number(*j)) lib_fail(name + ": expected a number, got " + type_name(v));
+        int64_t x;
+        if (!get_int(*j, x)) return std::fmod(as_double(*j), 2.0) == (name == "odd" ? 1.0 : 0.0);
         return (x % 2 != 0) == (name == "odd");
     }
     if (name == "divisibleby") {

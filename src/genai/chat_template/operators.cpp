@@ -147,7 +147,7 @@ std::string percent_format(const std::string& fmt, const Json& args) {
         }
         check_size(out.size());
     }
-    if (next < values.size() && args.is_array())
+    if (next < values.size() && !args.is_object())
         lib_fail("not all arguments converted during string formatting");
     return out;
 }
