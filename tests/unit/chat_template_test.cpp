@@ -460,6 +460,14 @@ TEST(ChatTemplateModels, ExtraVariablesAndPrecedence) {
     EXPECT_EQ(ChatTemplate("x{{ y }}").render(nullptr), "x");
 }
 
+TEST(ChatTemplateModels, AddedTokenObjectsRenderAsTheirText) {
+    ChatTemplate t(kLlama2);
+    const Json extra = {
+        {"bos_token", {{"__type", "AddedToken"}, {"content", "<s>"}, {"lstrip", false}}},
+        {"eos_token", "</s>"}};
+    EXPECT_EQ(t.apply({{"user", "hi"}}, true, extra), "<s>[INST] hi [/INST]");
+}
+
 TEST(ChatTemplateModels, MessagesKeepRoleBeforeContent) {
     ChatTemplate t("{{ messages[0] | tojson }} {{ messages[0] }}");
     EXPECT_EQ(t.apply({{"user", "hi"}}, false),

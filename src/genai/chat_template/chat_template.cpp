@@ -51,6 +51,14 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages,
     KILN_CHECK(extra.is_null() || extra.is_object(),
                "chat template: extra variables must be a JSON object, not ", extra.type_name());
     chat_template::Json context = to_ordered(extra.is_null() ? nlohmann::json::object() : extra, 0);
+    // tokenizer_config.json may spell a special token as an AddedToken object; transformers
+    // renders its text.
+    for (auto it = context.begin(); it != context.end(); ++it) {
+        const std::string& key = it.key();
+        const bool token_key = key.size() > 6 && key.compare(key.size() - 6, 6, "_token") == 0;
+        if (token_key && it->is_object() && it->contains("content") && (*it)["content"].is_string())
+            *it = chat_template::Json((*it)["content"]);
+    }
     chat_template::Json list = chat_template::Json::array();
     for (const ChatMessage& m : messages) {
         chat_template::Json message =
