@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/kernels/attention/decode_rows.hpp"
 #include "cpu/kernels/attention/softmax_row.hpp"
 #include "cpu/kernels/gemm/gemm.hpp"
 #include "ops/common/shape_utils.hpp"
@@ -35,8 +36,15 @@ struct AttentionSetup {
     bool causal;
     gemm::Isa isa;
     void (*softmax)(float*, int64_t, int64_t, const attention::SoftmaxRow&);
+    void (*dot_rows)(const float*, const float*, int64_t, int64_t, float*);
+    void (*weighted_rows)(const float*, const float*, int64_t, int64_t, float*);
     std::string context;
 };
+
+// Up to this many query rows per matrix (a decode step; with grouped-query attention, one row
+// per query head of the group), dot products straight from K and V beat packing them for the
+// GEMM, which would copy the whole cache every step.
+constexpr int64_t kDirectRows = 16;
 
 Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const Operand& v,
               const Tensor* mask_in, const Tensor* scale_in, ExecContext& ctx) {
@@ -93,7 +101,12 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
                     std::fill(yb, yb + l * ev, 0.f);
                     if (s == 0) continue;
                 }
-                if (e > 0) {
+                const bool direct = l <= kDirectRows;
+                if (e > 0 && direct) {
+                    for (int64_t i = 0; i < l; ++i)
+                        a.dot_rows(qd + qi[b] * l * e + i * e, k.data + ki[b] * k.matrix_stride,
+                                   s, e, scores.data() + i * s);
+                } else if (e > 0) {
                     const gemm::PackedB kt =
                         gemm::pack_b(k.data + ki[b] * k.matrix_stride, e, s, e, true, a.isa);
                     gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
@@ -119,6 +132,12 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
                     const int64_t valid = a.causal ? std::min(s, i + 1) : s;
                     a.softmax(scores.data() + i * s, s, valid, row);
                 }
+                if (direct) {
+                    for (int64_t i = 0; i < l; ++i)
+                        a.weighted_rows(scores.data() + i * s, v.data + vi[b] * v.matrix_stride, s,
+                                        ev, yb + i * ev);
+                    continue;
+                }
                 const gemm::PackedB vp =
                     gemm::pack_b(v.data + vi[b] * v.matrix_stride, s, ev, ev, false, a.isa);
                 gemm::gemm(scores.data(), s, vp, yb, ev, l);
@@ -129,9 +148,12 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
 }
 
 AttentionSetup setup_for(const Node& node, const KernelContext& kc, bool causal) {
-    return {causal, gemm::packing_isa(kc.bf16),
-            gemm::best_isa() == gemm::Isa::avx512 ? attention::softmax_row_avx512
-                                                  : attention::softmax_row_scalar,
+    const bool avx512 = gemm::best_isa() == gemm::Isa::avx512;
+    return {causal,
+            gemm::packing_isa(kc.bf16),
+            avx512 ? attention::softmax_row_avx512 : attention::softmax_row_scalar,
+            avx512 ? attention::dot_rows_avx512 : attention::dot_rows_scalar,
+            avx512 ? attention::weighted_rows_avx512 : attention::weighted_rows_scalar,
             node.context()};
 }
 
