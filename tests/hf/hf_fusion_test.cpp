@@ -1,6 +1,6 @@
 // The CPU device's fusions apply to the builders' graphs: norms become LayerNorm, GELU becomes
-// Gelu, linear layers with a bias become FullyConnected, and attention stays one
-// ScaledDotProductAttention per layer; the fused graph is what the parity test runs.
+// Gelu, linear layers with a bias become FullyConnected, and each layer's attention and KV state
+// become one ScaledDotProductAttentionWithKVCache; the fused graph is what the parity test runs.
 #include <gtest/gtest.h>
 
 #include <cmath>
