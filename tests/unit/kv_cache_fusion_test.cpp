@@ -113,3 +113,16 @@ TEST(KvCacheFusion, MaskLongerThanTheCacheIsAClearError) {
     // The mask says 5 positions while the cache holds 3 + 1: the attention refuses the mask.
     EXPECT_THROW(feed(1, 5), Error);
 }
+
+TEST(ReadValue, DeclaredVariableShapeWinsOverTheInitializer) {
+    auto init = make_constant(Tensor(ElementType::f32, Shape{kBatch, kHeads, 0, kDim}));
+    const PartialShape declared({kBatch, kHeads, Dimension(), kDim});
+    auto past = make_node("ReadValue", {init->output(0)},
+                          {{"variable_id", std::string("v")},
+                           {"variable_shape", partial_shape_to_ir(declared)}});
+    EXPECT_EQ(past->output_shape(0), declared);
+    EXPECT_THROW(make_node("ReadValue", {init->output(0)},
+                           {{"variable_id", std::string("v")},
+                            {"variable_shape", partial_shape_to_ir(PartialShape({1, 1, 1}))}}),
+                 Error);
+}
