@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kiln/error.hpp"
 #include "kiln/float16.hpp"
 #include "kiln/shape.hpp"
 
@@ -90,6 +91,19 @@ inline std::string read_bytes(const fs::path& p) {
 }
 
 inline void write_json(const fs::path& p, const Json& j) { write_bytes(p, j.dump(2)); }
+
+/// Runs `fn`, which must throw a kiln::Error whose message holds every one of `parts`.
+template <class Fn>
+void expect_kiln_error(Fn&& fn, const std::vector<std::string>& parts) {
+    try {
+        fn();
+        ADD_FAILURE() << "no error; expected one mentioning '" << parts.front() << "'";
+    } catch (const Error& e) {
+        const std::string msg = e.what();
+        for (const auto& p : parts)
+            EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
+    }
+}
 
 /// A fresh folder per test, removed afterwards.
 class TempFolderTest : public ::testing::Test {
