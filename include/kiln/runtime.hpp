@@ -133,8 +133,16 @@ public:
     /// Hugging Face causal-LM folder (one holding config.json; see kiln/hf.hpp).
     std::shared_ptr<Model> read_model(const std::string& path,
                                       const std::string& weights_path = "") const;
+    /// Compiles a copy of `model`, which the caller keeps unchanged.
     CompiledModel compile_model(const std::shared_ptr<const Model>& model,
                                 const std::string& device = "CPU",
+                                const AnyMap& properties = {}) const;
+    /// Takes the model over when the caller gives away its last reference
+    /// (`compile_model(std::move(model))`): the device transforms it in place instead of copying
+    /// it and frees each weight as soon as its packed copy is made, so the original weights and
+    /// the packed ones are never all in memory at once. With other references alive it compiles
+    /// a copy, as above.
+    CompiledModel compile_model(std::shared_ptr<Model>&& model, const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
     /// With CACHE_DIR set, the compiled graph is cached there, keyed by the file's bytes, the
     /// properties, the Kiln version and the ISA (for a Hugging Face folder: its config.json and

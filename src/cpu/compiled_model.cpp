@@ -2,6 +2,7 @@
 
 #include "cpu/kernel_selector.hpp"
 
+#include <atomic>
 #include <unordered_map>
 
 namespace kiln::cpu {
@@ -10,12 +11,22 @@ namespace {
 
 /// Every node's device kernel, built on `threads` threads: packing the weights is most of the
 /// compile time of a CNN or a transformer, and the nodes are independent.
+///
+/// With `release_packed`, a constant is emptied as soon as every node that reads it has taken a
+/// packed copy, while the other kernels are still being built: the original weights and all the
+/// packed copies then never coexist, which halves a transformer's peak memory during compile
+/// when the caller has given the model away (Core::compile_model with an rvalue).
 std::unordered_map<const Node*, PlannedKernel> select_kernels(const Model& model,
-                                                              const Config& config) {
+                                                              const Config& config,
+                                                              bool release_packed) {
     std::vector<const Node*> nodes;
-    for (const auto& n : model.ordered_ops())
-        if (n->type() != "Const" && n->type() != "Parameter" && n->type() != "Result")
-            nodes.push_back(n.get());
+    std::unordered_map<const Node*, std::atomic<int>> const_readers;
+    for (const auto& n : model.ordered_ops()) {
+        if (n->type() == "Const" || n->type() == "Parameter") continue;
+        if (n->type() != "Result") nodes.push_back(n.get());
+        for (size_t i = 0; i < n->input_count(); ++i)
+            if (n->input(i).node->type() == "Const") ++const_readers[n->input(i).node.get()];
+    }
     std::vector<PlannedKernel> kernels(nodes.size());
     ThreadPool pool(config.threads);
     pool.parallel_for(0, static_cast<int64_t>(nodes.size()), ThreadPool::kInlineCost,
@@ -23,6 +34,13 @@ std::unordered_map<const Node*, PlannedKernel> select_kernels(const Model& model
                           for (int64_t i = lo; i < hi; ++i) {
                               const KernelContext kc{config.precision == "bf16"};
                               KernelFn fn = select_kernel(*nodes[i], kc);
+                              if (release_packed && fn)
+                                  for (size_t input : kc.own_copies) {
+                                      const auto& src = nodes[i]->input(input).node;
+                                      auto it = const_readers.find(src.get());
+                                      if (it != const_readers.end() && --it->second == 0)
+                                          src->release_value();
+                                  }
                               kernels[i] = PlannedKernel(std::move(fn), kc.own_copies);
                           }
                       });
@@ -38,7 +56,7 @@ CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& p
     : config_(resolve_config(properties, ThreadPool::hardware_threads())),
       properties_(config_.to_properties()),
       model_(std::move(model)),
-      plan_(model_, [kernels = select_kernels(*model_, config_)](const Node& n) {
+      plan_(model_, [kernels = select_kernels(*model_, config_, owns_model)](const Node& n) {
           auto it = kernels.find(&n);
           return it == kernels.end() ? PlannedKernel() : it->second;
       }) {

@@ -32,6 +32,16 @@ std::shared_ptr<Model> runtime_graph(const std::shared_ptr<const Model>& model) 
     return runtime_model;
 }
 
+/// The same graph, made from a model nobody else holds: transformed in place, no copy.
+std::shared_ptr<Model> runtime_graph(std::shared_ptr<Model>&& model) {
+    KILN_CHECK(model, "compile_model: null model");
+    if (model.use_count() != 1) return runtime_graph(std::shared_ptr<const Model>(model));
+    std::shared_ptr<Model> runtime_model = std::move(model);
+    run_common_passes(*runtime_model);
+    run_cpu_passes(*runtime_model);
+    return runtime_model;
+}
+
 }  // namespace
 
 std::shared_ptr<Model> Core::read_model(const std::string& path,
@@ -57,6 +67,16 @@ CompiledModel Core::compile_model(const std::shared_ptr<const Model>& model,
     cm.impl_ = std::make_shared<cpu::CompiledModel>(runtime_graph(model), properties,
                                                     /*owns_model=*/true);
     cm.device_ = "CPU";  // what AUTO picks: the only device
+    return cm;
+}
+
+CompiledModel Core::compile_model(std::shared_ptr<Model>&& model, const std::string& device,
+                                  const AnyMap& properties) const {
+    check_device(device);
+    CompiledModel cm;
+    cm.impl_ = std::make_shared<cpu::CompiledModel>(runtime_graph(std::move(model)), properties,
+                                                    /*owns_model=*/true);
+    cm.device_ = "CPU";
     return cm;
 }
 

@@ -1,7 +1,11 @@
+#include <fcntl.h>
+
 #include <filesystem>
-#include <set>
 #include <fstream>
-#include <sstream>
+#include <iterator>
+#include <set>
+
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include "frontends/onnx/graph_context.hpp"
 #include "frontends/onnx/tensor_proto.hpp"
@@ -17,9 +21,7 @@ constexpr int64_t kNormalizedOpset = 13;
 std::string read_file(const std::string& path, const char* what) {
     std::ifstream f(path, std::ios::binary);
     KILN_CHECK(f, "cannot open ", what, " '", path, "'");
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
 }
 
 // ONNX's version converter trusts the graph: it dereferences null on a value no node produces.
@@ -86,10 +88,13 @@ std::shared_ptr<Model> read_onnx(const std::string& path) {
     try {
         onnx::ModelProto proto;
         {
-            // The file's bytes go as soon as they are parsed: a large model is then held once
+            // Parsed straight from the file, never holding its bytes: a large model is held once,
             // as protobuf, and its initializers are released as they become constants.
-            const std::string bytes = read_file(path, "ONNX model");
-            KILN_CHECK(proto.ParseFromString(bytes), "'", name,
+            const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+            KILN_CHECK(fd >= 0, "cannot open ONNX model '", path, "'");
+            google::protobuf::io::FileInputStream stream(fd);
+            stream.SetCloseOnDelete(true);
+            KILN_CHECK(proto.ParseFromZeroCopyStream(&stream), "'", name,
                        "' is not a valid ONNX model (protobuf parsing failed: truncated or corrupt "
                        "file)");
         }
