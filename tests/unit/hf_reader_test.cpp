@@ -1,8 +1,10 @@
 // Reading a Hugging Face folder through read_hf_model and Core::read_model: the checks made
-// before the graph builder runs.
+// before the graph builder runs, and tiny random Llama folders built and run end to end (their
+// parity with PyTorch is tests/hf/hf_folder_parity_test.cpp).
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <functional>
 
 #include "hf_test_support.hpp"
@@ -43,6 +45,75 @@ TEST_F(HfFolder, ErrorsNameTheFile) {
     expect_kiln_error([&] { read_hf_model(dir_.string()); },
                       {"config.json", "'model_type' is missing"});
     expect_kiln_error([&] { read_hf_model(path("config.json")); }, {"is not a folder"});
+}
+
+// Logits of one prefill of `ids` through the compiled folder or IR at `path`.
+Tensor prefill_logits(const CompiledModel& compiled, const std::vector<int64_t>& ids) {
+    const int64_t n = static_cast<int64_t>(ids.size());
+    std::vector<int64_t> positions;
+    for (int64_t i = 0; i < n; ++i) positions.push_back(i);
+    InferRequest req = compiled.create_infer_request();
+    req.set_tensor("input_ids", Tensor::from_vector(ids, {1, n}));
+    req.set_tensor("attention_mask",
+                   Tensor::from_vector(std::vector<int64_t>(ids.size(), 1), {1, n}));
+    req.set_tensor("position_ids", Tensor::from_vector(positions, {1, n}));
+    req.infer();
+    return req.get_tensor("logits").clone();
+}
+
+const std::vector<int64_t> kPrompt = {1, 17, 4, 33, 9, 0, 39};
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+    EXPECT_EQ(a.shape(), b.shape());
+    float d = 0;
+    for (int64_t i = 0; i < std::min(a.size(), b.size()); ++i)
+        d = std::max(d, std::fabs(a.data<float>()[i] - b.data<float>()[i]));
+    return d;
+}
+
+TEST_F(HfFolder, TinyLlamaThroughCore) {
+    write_tiny_llama(dir_);
+    const std::shared_ptr<Model> model = Core().read_model(dir_.string());
+    EXPECT_EQ(model->rt_info().at("model_type"), "llama");
+    for (const char* in : {"input_ids", "attention_mask", "position_ids"})
+        EXPECT_NO_THROW(model->input(in)) << in;
+    const Tensor logits = prefill_logits(Core().compile_model(model), kPrompt);
+    ASSERT_EQ(logits.shape(), (Shape{1, 7, 40}));
+    for (int64_t i = 0; i < logits.size(); ++i) ASSERT_TRUE(std::isfinite(logits.data<float>()[i]));
+}
+
+TEST_F(HfFolder, Bf16ShardsGiveTheLogitsOfF32) {
+    write_tiny_llama(dir_ / "f32");
+    write_tiny_llama(dir_ / "bf16", /*bf16=*/true, /*shards=*/3);
+    const Core core;
+    const Tensor a = prefill_logits(core.compile_model(core.read_model(path("f32"))), kPrompt);
+    const Tensor b = prefill_logits(core.compile_model(core.read_model(path("bf16"))), kPrompt);
+    EXPECT_LE(max_abs_diff(a, b), 1e-6f);
+}
+
+TEST_F(HfFolder, CompiledFolderIsCachedByItsFiles) {
+    write_tiny_llama(dir_ / "m");
+    const Core core;
+    const AnyMap props = {{"CACHE_DIR", path("cache")}};
+    const CompiledModel first = core.compile_model(path("m"), "CPU", props);
+    const CompiledModel second = core.compile_model(path("m"), "CPU", props);
+    EXPECT_EQ(first.get_property("LOADED_FROM_CACHE"), "NO");
+    EXPECT_EQ(second.get_property("LOADED_FROM_CACHE"), "YES");
+    EXPECT_LE(max_abs_diff(prefill_logits(first, kPrompt), prefill_logits(second, kPrompt)), 0.f);
+    Json config = tiny_llama_config();
+    config["rms_norm_eps"] = 1e-6;  // another model: another entry
+    write_json(dir_ / "m" / "config.json", config);
+    EXPECT_EQ(core.compile_model(path("m"), "CPU", props).get_property("LOADED_FROM_CACHE"), "NO");
+}
+
+TEST_F(HfFolder, BuilderErrorsReachTheCaller) {
+    auto weights = tiny_llama_weights();
+    weights.erase("lm_head.weight");
+    std::vector<StTensor> tensors;
+    for (const auto& [name, v] : weights) tensors.push_back(st_f32(name, v.first, v.second));
+    write_json(dir_ / "config.json", tiny_llama_config());
+    write_bytes(dir_ / "model.safetensors", safetensors_bytes(tensors));
+    expect_kiln_error([&] { Core().read_model(dir_.string()); }, {"lm_head.weight"});
 }
 
 TEST(HfSideFiles, ListsTokenizerAndConfigFiles) {
