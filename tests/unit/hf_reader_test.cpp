@@ -82,6 +82,20 @@ TEST_F(HfFolder, TinyLlamaThroughCore) {
     for (int64_t i = 0; i < logits.size(); ++i) ASSERT_TRUE(std::isfinite(logits.data<float>()[i]));
 }
 
+// f32 weights become constants that view the mapped file; 16-bit ones are widened copies, so
+// their files are unmapped once the model is built.
+TEST_F(HfFolder, F32WeightsStayMappedInTheModel) {
+    write_tiny_llama(dir_ / "f32");
+    write_tiny_llama(dir_ / "bf16", /*bf16=*/true, /*shards=*/2);
+    const std::string f32_file = (dir_ / "f32" / "model.safetensors").string();
+    std::shared_ptr<Model> a = Core().read_model(path("f32"));
+    const std::shared_ptr<Model> b = Core().read_model(path("bf16"));
+    EXPECT_TRUE(is_mapped(f32_file));
+    EXPECT_FALSE(is_mapped((dir_ / "bf16" / "model-00001-of-00002.safetensors").string()));
+    a.reset();
+    EXPECT_FALSE(is_mapped(f32_file));
+}
+
 TEST_F(HfFolder, Bf16ShardsGiveTheLogitsOfF32) {
     write_tiny_llama(dir_ / "f32");
     write_tiny_llama(dir_ / "bf16", /*bf16=*/true, /*shards=*/3);

@@ -2,8 +2,6 @@
 // kind of corrupt file giving a kiln::Error that names the file and the tensor.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "frontends/hf/safetensors.hpp"
 #include "hf_test_support.hpp"
@@ -14,17 +12,6 @@ using namespace kiln::hf_test;
 using kiln::hf::SafetensorsFile;
 
 namespace {
-
-// Whether the process maps `path` (from /proc/self/maps).
-bool is_mapped(const std::string& path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.size() >= path.size() &&
-            line.compare(line.size() - path.size(), path.size(), path) == 0)
-            return true;
-    return false;
-}
 
 using Safetensors = TempFolderTest;
 

@@ -168,6 +168,17 @@ inline void write_tiny_llama(const fs::path& dir, bool bf16 = false, int shards 
     write_bytes(dir / "model.safetensors.index.json", Json{{"weight_map", weight_map}}.dump(2));
 }
 
+/// Whether the process maps `path` (from /proc/self/maps).
+inline bool is_mapped(const std::string& path) {
+    std::ifstream maps("/proc/self/maps");
+    std::string line;
+    while (std::getline(maps, line))
+        if (line.size() >= path.size() &&
+            line.compare(line.size() - path.size(), path.size(), path) == 0)
+            return true;
+    return false;
+}
+
 /// Runs `fn`, which must throw a kiln::Error whose message holds every one of `parts`.
 template <class Fn>
 void expect_kiln_error(Fn&& fn, const std::vector<std::string>& parts) {
