@@ -19,5 +19,7 @@ Command add_convert_command(CLI::App& parent);
 Command add_run_command(CLI::App& parent);
 Command add_benchmark_command(CLI::App& parent);
 Command add_tokenize_command(CLI::App& parent);
+Command add_generate_command(CLI::App& parent);
+Command add_perplexity_command(CLI::App& parent);
 
 }  // namespace kiln::tools

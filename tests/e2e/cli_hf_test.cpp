@@ -85,6 +85,15 @@ TEST_F(CliHf, ConvertIntoTheSourceFolderKeepsItsFiles) {
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(read_text(dir_ / "tokenizer.json"), "{}");
     EXPECT_NO_THROW(Core().read_model((dir_ / "model.xml").string()));
+    // The folder now reads as its IR, which converting onto itself would overwrite.
+    EXPECT_NE(kiln("info " + quote(dir_.string())).out.find("Kiln IR in a folder"),
+              std::string::npos);
+    expect_clean_error(kiln("convert " + quote(dir_.string()) + " -o " + quote(dir_ / "model.xml")),
+                       "would overwrite");
+    const CliResult again =
+        kiln("convert " + quote(dir_.string()) + " -o " + quote(dir_ / "ir2/model.xml"));
+    ASSERT_EQ(again.code, 0) << again.err;
+    EXPECT_TRUE(fs::exists(dir_ / "ir2" / "tokenizer.json"));
 }
 
 }  // namespace

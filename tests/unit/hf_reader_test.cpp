@@ -10,6 +10,7 @@
 #include "hf_test_support.hpp"
 #include "kiln/error.hpp"
 #include "kiln/hf.hpp"
+#include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 
 using namespace kiln;
@@ -118,6 +119,25 @@ TEST_F(HfFolder, CompiledFolderIsCachedByItsFiles) {
     config["rms_norm_eps"] = 1e-6;  // another model: another entry
     write_json(dir_ / "m" / "config.json", config);
     EXPECT_EQ(core.compile_model(path("m"), "CPU", props).get_property("LOADED_FROM_CACHE"), "NO");
+}
+
+// A converted folder (the IR beside the copied config.json) reads as its IR, as LLMPipeline does.
+TEST_F(HfFolder, FolderWithAnIrReadsTheIr) {
+    write_json(dir_ / "config.json", tiny_llama_config());  // no weights: not readable as HF
+    write_tiny_llama(dir_ / "hf");
+    const Core core;
+    save_model(*core.read_model(path("hf")), path("model.xml"));
+    const std::shared_ptr<Model> m = core.read_model(dir_.string());
+    EXPECT_EQ(m->rt_info().at("model_type"), "llama");
+    EXPECT_LE(
+        max_abs_diff(prefill_logits(core.compile_model(m), kPrompt),
+                     prefill_logits(core.compile_model(core.read_model(path("hf"))), kPrompt)),
+        1e-6f);
+    const AnyMap props = {{"CACHE_DIR", path("cache")}};
+    EXPECT_EQ(core.compile_model(dir_.string(), "CPU", props).get_property("LOADED_FROM_CACHE"),
+              "NO");
+    EXPECT_EQ(core.compile_model(dir_.string(), "CPU", props).get_property("LOADED_FROM_CACHE"),
+              "YES");
 }
 
 TEST_F(HfFolder, BuilderErrorsReachTheCaller) {

@@ -1,0 +1,44 @@
+#pragma once
+// Options that `kiln generate` and `kiln perplexity` share: where the model runs and how.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <optional>
+#include <string>
+
+#include "kiln/runtime.hpp"
+
+namespace kiln::tools {
+
+struct LlmDeviceOptions {
+    std::string model, device = "CPU", precision;
+    std::optional<int> nthreads;
+
+    void add_to(CLI::App* app) {
+        app->add_option("model", model,
+                        "An IR .xml with its tokenizer files beside it, a folder holding "
+                        "model.xml, or a Hugging Face folder")
+            ->required();
+        app->add_option("-d,--device", device, "Device to run on")->capture_default_str();
+        app->add_option("--nthreads", nthreads, "INFERENCE_NUM_THREADS (default: every core)")
+            ->check(CLI::PositiveNumber);
+        app->add_option("--infer-precision", precision,
+                        "INFERENCE_PRECISION_HINT (default: the device's)")
+            ->check(CLI::IsMember({"f32", "bf16"}));
+    }
+
+    AnyMap properties() const {
+        AnyMap p{{"PERFORMANCE_HINT", "LATENCY"}};
+        if (nthreads) p["INFERENCE_NUM_THREADS"] = std::to_string(*nthreads);
+        if (!precision.empty()) p["INFERENCE_PRECISION_HINT"] = precision;
+        return p;
+    }
+};
+
+inline std::string mib_text(int64_t kib) {
+    if (kib < 0) return "unknown";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
+    return buf;
+}
+
+}  // namespace kiln::tools
