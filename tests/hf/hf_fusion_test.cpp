@@ -44,7 +44,10 @@ TEST(HfFusion, Gpt2) {
     EXPECT_EQ(t["Tanh"], 0u);
     EXPECT_EQ(t["FullyConnected"], 6 * layers);  // q, k, v, c_proj, c_fc, mlp.c_proj
     EXPECT_EQ(t["MatMul"], 1u);                  // the tied output projection
-    EXPECT_EQ(t["ScaledDotProductAttention"], layers);
+    // The KV-cache update runs inside attention: no ReadValue/Concat/Assign left for it.
+    EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);
+    EXPECT_EQ(t["ReadValue"], 0u);
+    EXPECT_EQ(t["Assign"], 0u);
 }
 
 TEST(HfFusion, Qwen2) {
@@ -56,7 +59,8 @@ TEST(HfFusion, Qwen2) {
     EXPECT_EQ(t["ReduceMean"], 0u);
     EXPECT_EQ(t["FullyConnected"], 3 * layers);  // q, k, v with their biases
     EXPECT_EQ(t["MatMul"], 4 * layers + 1);      // o, gate, up, down, output projection
-    EXPECT_EQ(t["ScaledDotProductAttention"], layers);
+    EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);
+    EXPECT_EQ(t["ReadValue"], 0u);
 }
 
 // The fused graph on the CPU device computes what the builder's graph computes with the
