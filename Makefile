@@ -34,20 +34,21 @@ asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-# libFuzzer on the ONNX and IR parsers (clang, ASan + UBSan), FUZZ_SECONDS each, seeded with
-# models from the ONNX test data and the IR samples.
+# libFuzzer on the ONNX, IR and safetensors parsers (clang, ASan + UBSan), FUZZ_SECONDS each,
+# seeded with models from the ONNX test data and the IR samples.
 FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 60
 fuzz: deps
 	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKILN_FUZZ=ON \
 	  -DKILN_BUILD_TESTS=OFF -DKILN_BUILD_BENCH=OFF
-	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_onnx fuzz_ir
-	mkdir -p $(FUZZ_BUILD)/corpus/onnx $(FUZZ_BUILD)/corpus/ir
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_onnx fuzz_ir fuzz_safetensors
+	mkdir -p $(FUZZ_BUILD)/corpus/onnx $(FUZZ_BUILD)/corpus/ir $(FUZZ_BUILD)/corpus/safetensors
 	for t in abs add conv_with_strides_padding gather_0 if loop11; do \
 	  cp /usr/share/libonnx-testdata/data/node/test_$$t/model.onnx $(FUZZ_BUILD)/corpus/onnx/$$t.onnx; done
 	-cp ../shared/ir-samples/openvinotoolkit-model_server/src/test/*/1/*.xml $(FUZZ_BUILD)/corpus/ir/
 	$(FUZZ_BUILD)/tests/fuzz/fuzz_onnx -max_total_time=$(FUZZ_SECONDS) -max_len=4096 $(FUZZ_BUILD)/corpus/onnx
 	$(FUZZ_BUILD)/tests/fuzz/fuzz_ir -max_total_time=$(FUZZ_SECONDS) -max_len=8192 $(FUZZ_BUILD)/corpus/ir
+	$(FUZZ_BUILD)/tests/fuzz/fuzz_safetensors -max_total_time=$(FUZZ_SECONDS) -max_len=1024 $(FUZZ_BUILD)/corpus/safetensors
 
 # Pass counts per suite and the reason for every test that does not pass.
 conformance: build

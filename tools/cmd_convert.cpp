@@ -35,17 +35,27 @@ void copy_side_files(const fs::path& folder, const fs::path& out_dir) {
         if (!fs::is_regular_file(src, ec)) continue;
         if (!same_file(src, dst)) {
             fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
-            KILN_CHECK(!ec, "cannot copy '", src.string(), "' to '", dst.string(), "': ",
-                       ec.message());
+            KILN_CHECK(!ec, "cannot copy '", src.string(), "' to '", dst.string(),
+                       "': ", ec.message());
         }
         std::cout << "Wrote " << dst.string() << ": " << format_bytes(fs::file_size(dst, ec))
                   << " (copied)\n";
     }
 }
 
+// The IR file that read_model maps while converting, if any: the model itself, or the
+// model.xml of a converted folder.
+fs::path source_ir(const std::string& model) {
+    if (!fs::is_directory(model))
+        return fs::path(model).extension() == ".xml" ? fs::path(model) : fs::path();
+    for (const char* name : {"model.xml", "openvino_model.xml"})
+        if (fs::is_regular_file(fs::path(model) / name)) return fs::path(model) / name;
+    return {};
+}
+
 void run_convert(const ConvertOptions& opt) {
-    const bool from_hf = fs::is_directory(opt.model);
-    KILN_CHECK(!from_hf || !opt.output.empty(), "converting the folder '", opt.model,
+    const bool folder = fs::is_directory(opt.model);
+    KILN_CHECK(!folder || !opt.output.empty(), "converting the folder '", opt.model,
                "' needs -o OUT_DIR/model.xml (its tokenizer and config files go beside it)");
     fs::path out = opt.output;
     if (out.empty()) out = fs::path(opt.model).filename().replace_extension(".xml");
@@ -53,10 +63,12 @@ void run_convert(const ConvertOptions& opt) {
                "' must end with .xml (the weights go to the .bin beside it)");
     const fs::path bin = fs::path(out).replace_extension(".bin");
     // An IR's weights are memory-mapped while we read them: never write over the source.
-    const bool from_ir = fs::path(opt.model).extension() == ".xml";
-    const fs::path src_bin = fs::path(opt.model).replace_extension(".bin");
-    KILN_CHECK(!same_file(opt.model, out) && !(from_ir && same_file(src_bin, bin)), "output '",
-               out.string(), "' would overwrite the model being converted");
+    const fs::path src_ir = source_ir(opt.model);
+    const fs::path src_bin = fs::path(src_ir).replace_extension(".bin");
+    KILN_CHECK(!same_file(opt.model, out) &&
+                   !(!src_ir.empty() && (same_file(src_ir, out) || same_file(src_bin, bin))),
+               "output '", out.string(), "' would overwrite the model being converted");
+    const bool from_hf = folder && src_ir.empty();
 
     Core core;
     const std::shared_ptr<Model> model = core.read_model(opt.model);
@@ -64,9 +76,8 @@ void run_convert(const ConvertOptions& opt) {
     std::cout << "Read " << opt.model;
     if (from_hf && type != model->rt_info().end())
         std::cout << " (Hugging Face " << type->second << ")";
-    std::cout << ": " << model->inputs().size() << " inputs, "
-              << model->outputs().size() << " outputs, " << model->ordered_ops().size()
-              << " nodes\n";
+    std::cout << ": " << model->inputs().size() << " inputs, " << model->outputs().size()
+              << " outputs, " << model->ordered_ops().size() << " nodes\n";
 
     if (out.has_parent_path()) fs::create_directories(out.parent_path());
     SaveOptions save;
@@ -78,7 +89,7 @@ void run_convert(const ConvertOptions& opt) {
     const uintmax_t bin_size = fs::file_size(bin, ec);
     std::cout << "Wrote " << bin.string() << ": " << format_bytes(ec ? 0 : bin_size)
               << (opt.compress_to_fp16 ? " (float32 weights stored as float16)" : "") << "\n";
-    if (from_hf) copy_side_files(opt.model, out.has_parent_path() ? out.parent_path() : ".");
+    if (folder) copy_side_files(opt.model, out.has_parent_path() ? out.parent_path() : ".");
 }
 
 }  // namespace

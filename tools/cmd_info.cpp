@@ -81,12 +81,16 @@ void run_info(const std::string& path) {
     Core core;
     const std::shared_ptr<Model> model = core.read_model(path);
     const std::string ext = std::filesystem::path(path).extension().string();
-    const char* format = std::filesystem::is_directory(path) ? "Hugging Face folder"
-                         : ext == ".xml"                     ? "Kiln IR"
-                                                             : "ONNX";
+    namespace fs = std::filesystem;
+    const bool folder = fs::is_directory(path);
+    const bool ir_folder = folder && (fs::exists(fs::path(path) / "model.xml") ||
+                                      fs::exists(fs::path(path) / "openvino_model.xml"));
+    const char* format = ir_folder       ? "Kiln IR in a folder"
+                         : folder        ? "Hugging Face folder"
+                         : ext == ".xml" ? "Kiln IR"
+                                         : "ONNX";
 
-    std::cout << "Model: " << path << " (" << format << "), name '"
-              << model->name() << "'\n\n";
+    std::cout << "Model: " << path << " (" << format << "), name '" << model->name() << "'\n\n";
     std::vector<std::string> input_names, output_names;
     for (const auto& in : model->inputs()) input_names.push_back(in.any_name());
     for (size_t i = 0; i < model->results().size(); ++i)

@@ -90,13 +90,15 @@ ModelCache::ModelCache(const std::string& dir, const std::string& model_path,
          << cpu::gemm::isa_name(cpu::gemm::best_isa()) << "\n";
     const fs::path p(model_path);
     if (fs::is_directory(p)) {
-        // A Hugging Face folder: its config and weights decide the graph.
+        // A folder (Hugging Face, or an IR beside its config): the files read_model reads.
         std::vector<fs::path> files;
         for (const auto& e : fs::directory_iterator(p)) {
-            const std::string name = e.path().filename().string();
-            const bool weights = name.size() > 12 && name.ends_with(".safetensors");
+            const std::string name = e.path().filename().string(), stem = e.path().stem().string();
+            const bool ir = (stem == "model" || stem == "openvino_model") &&
+                            (e.path().extension() == ".xml" || e.path().extension() == ".bin");
             if (e.is_regular_file() &&
-                (weights || name == "config.json" || name == "model.safetensors.index.json"))
+                (ir || name.ends_with(".safetensors") || name == "config.json" ||
+                 name == "model.safetensors.index.json"))
                 files.push_back(e.path());
         }
         std::sort(files.begin(), files.end());

@@ -1,8 +1,9 @@
 // config.json -> LlmConfig for each architecture, on configs shaped like the published ones, and
 // the errors for missing fields and bad values.
+#include "frontends/hf/hf_config.hpp"
+
 #include <gtest/gtest.h>
 
-#include "frontends/hf/hf_config.hpp"
 #include "hf_test_support.hpp"
 #include "kiln/error.hpp"
 
@@ -259,9 +260,9 @@ TEST(HfConfig, LlamaIgnoresSlidingWindowAndReadsAttentionBias) {
 
 TEST(HfConfig, DefaultsWhereTransformersHasThem) {
     Json j = tinyllama_config();
-    for (const char* key : {"num_key_value_heads", "rms_norm_eps", "hidden_act", "rope_theta",
-                            "rope_scaling", "tie_word_embeddings", "attention_bias",
-                            "bos_token_id", "eos_token_id", "torch_dtype"})
+    for (const char* key :
+         {"num_key_value_heads", "rms_norm_eps", "hidden_act", "rope_theta", "rope_scaling",
+          "tie_word_embeddings", "attention_bias", "bos_token_id", "eos_token_id", "torch_dtype"})
         j.erase(key);
     j["dtype"] = "float16";  // transformers 4.56+ spells torch_dtype so
     j["pad_token_id"] = -1;  // "none" in older conversions
@@ -278,9 +279,8 @@ TEST(HfConfig, DefaultsWhereTransformersHasThem) {
 }
 
 TEST(HfConfig, MissingFieldsNameFieldAndFile) {
-    for (const char* key : {"vocab_size", "hidden_size", "num_hidden_layers",
-                            "num_attention_heads", "intermediate_size", "max_position_embeddings",
-                            "model_type"}) {
+    for (const char* key : {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads",
+                            "intermediate_size", "max_position_embeddings", "model_type"}) {
         SCOPED_TRACE(key);
         Json j = tinyllama_config();
         j.erase(key);

@@ -2,8 +2,6 @@
 // kind of corrupt file giving a kiln::Error that names the file and the tensor.
 #include <gtest/gtest.h>
 
-#include <fstream>
-#include <sstream>
 
 #include "frontends/hf/safetensors.hpp"
 #include "hf_test_support.hpp"
@@ -14,29 +12,6 @@ using namespace kiln::hf_test;
 using kiln::hf::SafetensorsFile;
 
 namespace {
-
-// Runs `fn`, which must throw a kiln::Error whose message holds every one of `parts`.
-template <class Fn>
-void expect_error(Fn&& fn, const std::vector<std::string>& parts) {
-    try {
-        fn();
-        ADD_FAILURE() << "no error; expected one mentioning '" << parts.front() << "'";
-    } catch (const Error& e) {
-        const std::string msg = e.what();
-        for (const auto& p : parts)
-            EXPECT_NE(msg.find(p), std::string::npos) << "'" << p << "' not in: " << msg;
-    }
-}
-
-// Whether the process maps `path` (from /proc/self/maps).
-bool is_mapped(const std::string& path) {
-    std::ifstream maps("/proc/self/maps");
-    std::string line;
-    while (std::getline(maps, line))
-        if (line.size() >= path.size() && line.compare(line.size() - path.size(), path.size(), path) == 0)
-            return true;
-    return false;
-}
 
 using Safetensors = TempFolderTest;
 
@@ -124,13 +99,13 @@ TEST_F(Safetensors, UnknownTensorName) {
     write_bytes(path("m.safetensors"), safetensors_bytes({st_f32("w", {1}, {1.f})}));
     const SafetensorsFile file(path("m.safetensors"));
     EXPECT_FALSE(file.has("v"));
-    expect_error([&] { file.tensor("v"); }, {"m.safetensors", "no tensor 'v'"});
+    expect_kiln_error([&] { file.tensor("v"); }, {"m.safetensors", "no tensor 'v'"});
 }
 
 TEST_F(Safetensors, MissingOrNonRegularFile) {
-    expect_error([&] { SafetensorsFile(path("nope.safetensors")); },
-                 {"nope.safetensors", "cannot open"});
-    expect_error([&] { SafetensorsFile(dir_.string()); }, {"not a regular file"});
+    expect_kiln_error([&] { SafetensorsFile(path("nope.safetensors")); },
+                      {"nope.safetensors", "cannot open"});
+    expect_kiln_error([&] { SafetensorsFile(dir_.string()); }, {"not a regular file"});
 }
 
 // One corrupt file and the words its error must contain.
@@ -149,33 +124,46 @@ TEST_F(Safetensors, CorruptFilesGiveClearErrors) {
     const std::vector<Corrupt> cases = {
         {"empty file", "", {"too short", "8-byte header length"}},
         {"5 bytes", std::string(5, '\0'), {"too short"}},
-        {"header length past EOF", raw_safetensors("{}", "", 1000), {"header length 1000", "past the end"}},
+        {"header length past EOF",
+         raw_safetensors("{}", "", 1000),
+         {"header length 1000", "past the end"}},
         {"header length huge", raw_safetensors("{}", "", ~0ull), {"past the end"}},
         {"bad JSON", raw_safetensors(R"({"w": {"dtype": "F32",)"), {"malformed JSON header"}},
         {"JSON not an object", raw_safetensors("[1, 2]"), {"not an object"}},
         {"entry not an object", raw_safetensors(R"({"w": 3})"), {"tensor 'w'", "not an object"}},
-        {"missing dtype", raw_safetensors(R"({"w": {"shape": [2], "data_offsets": [0, 8]}})", f32x2),
+        {"missing dtype",
+         raw_safetensors(R"({"w": {"shape": [2], "data_offsets": [0, 8]}})", f32x2),
          {"tensor 'w'", "'dtype'"}},
-        {"unknown dtype", raw_safetensors(entry("F8_E4M3", "[2]", "[0, 2]"), f32x2),
+        {"unknown dtype",
+         raw_safetensors(entry("F8_E4M3", "[2]", "[0, 2]"), f32x2),
          {"tensor 'w'", "unsupported dtype 'F8_E4M3'", "BF16"}},
-        {"negative dim", raw_safetensors(entry("F32", "[-2]", "[0, 8]"), f32x2),
+        {"negative dim",
+         raw_safetensors(entry("F32", "[-2]", "[0, 8]"), f32x2),
          {"tensor 'w'", "'shape'"}},
-        {"fractional dim", raw_safetensors(entry("F32", "[1.5]", "[0, 8]"), f32x2),
+        {"fractional dim",
+         raw_safetensors(entry("F32", "[1.5]", "[0, 8]"), f32x2),
          {"tensor 'w'", "'shape'"}},
         {"shape not an array", raw_safetensors(entry("F32", "2", "[0, 8]"), f32x2), {"'shape'"}},
-        {"offsets not a pair", raw_safetensors(entry("F32", "[2]", "[0]"), f32x2),
+        {"offsets not a pair",
+         raw_safetensors(entry("F32", "[2]", "[0]"), f32x2),
          {"'data_offsets'"}},
-        {"offsets reversed", raw_safetensors(entry("F32", "[2]", "[8, 0]"), f32x2),
+        {"offsets reversed",
+         raw_safetensors(entry("F32", "[2]", "[8, 0]"), f32x2),
          {"tensor 'w'", "bad data_offsets"}},
-        {"offsets negative", raw_safetensors(entry("F32", "[2]", "[-8, 0]"), f32x2),
+        {"offsets negative",
+         raw_safetensors(entry("F32", "[2]", "[-8, 0]"), f32x2),
          {"bad data_offsets"}},
-        {"offsets past the data", raw_safetensors(entry("F32", "[4]", "[0, 16]"), f32x2),
+        {"offsets past the data",
+         raw_safetensors(entry("F32", "[4]", "[0, 16]"), f32x2),
          {"tensor 'w'", "past the end of the data area", "truncated"}},
-        {"dtype/shape mismatch", raw_safetensors(entry("F32", "[3]", "[0, 8]"), f32x2),
+        {"dtype/shape mismatch",
+         raw_safetensors(entry("F32", "[3]", "[0, 8]"), f32x2),
          {"tensor 'w'", "hold 8 bytes", "needs 12"}},
-        {"f16 read as f32", raw_safetensors(entry("F16", "[2]", "[0, 8]"), f32x2),
+        {"f16 read as f32",
+         raw_safetensors(entry("F16", "[2]", "[0, 8]"), f32x2),
          {"hold 8 bytes", "needs 4"}},
-        {"shape overflows", raw_safetensors(entry("F32", "[4294967296, 4294967296]", "[0, 8]"), f32x2),
+        {"shape overflows",
+         raw_safetensors(entry("F32", "[4294967296, 4294967296]", "[0, 8]"), f32x2),
          {"too large"}},
         {"overlap",
          raw_safetensors(R"({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
@@ -183,14 +171,15 @@ TEST_F(Safetensors, CorruptFilesGiveClearErrors) {
                          f32x2),
          {"'a'", "'b'", "overlap"}},
         {"metadata not strings",
-         raw_safetensors(R"({"__metadata__": {"n": 3}})"), {"'__metadata__'", "not a string"}},
+         raw_safetensors(R"({"__metadata__": {"n": 3}})"),
+         {"'__metadata__'", "not a string"}},
     };
     for (const auto& c : cases) {
         SCOPED_TRACE(c.what);
         write_bytes(path("bad.safetensors"), c.bytes);
         std::vector<std::string> expect = c.expect;
         expect.push_back("bad.safetensors");
-        expect_error([&] { SafetensorsFile(path("bad.safetensors")); }, expect);
+        expect_kiln_error([&] { SafetensorsFile(path("bad.safetensors")); }, expect);
     }
 }
 

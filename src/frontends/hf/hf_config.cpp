@@ -5,8 +5,8 @@
 
 #include <cmath>
 #include <fstream>
-#include <optional>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace kiln::hf {
 namespace {
@@ -160,7 +160,8 @@ RopeScaling parse_rope_scaling(const json& j, const std::string& source, const s
             r.fail("high_freq_factor", "(", rs.high_freq_factor,
                    ") must be greater than low_freq_factor (", rs.low_freq_factor, ")");
     } else {
-        r.fail("rope_type", "'", rs.type, "' is not supported (Kiln reads linear, dynamic, llama3)");
+        r.fail("rope_type", "'", rs.type,
+               "' is not supported (Kiln reads linear, dynamic, llama3)");
     }
     return rs;
 }
@@ -173,11 +174,10 @@ void parse_llama_like(const Fields& f, const std::string& source, LlmConfig& cfg
     cfg.num_heads = f.required_int("num_attention_heads");
     cfg.num_kv_heads = f.int_or("num_key_value_heads", cfg.num_heads);
     if (cfg.num_heads % cfg.num_kv_heads != 0)
-        f.fail("num_key_value_heads", "(", cfg.num_kv_heads,
-               ") must divide num_attention_heads (", cfg.num_heads, ")");
+        f.fail("num_key_value_heads", "(", cfg.num_kv_heads, ") must divide num_attention_heads (",
+               cfg.num_heads, ")");
     const auto head_dim = f.optional_int("head_dim");
-    cfg.head_dim = head_dim ? *head_dim
-                            : head_dim_of(f, cfg, "hidden_size", "num_attention_heads");
+    cfg.head_dim = head_dim ? *head_dim : head_dim_of(f, cfg, "hidden_size", "num_attention_heads");
     cfg.intermediate_size = f.required_int("intermediate_size");
     cfg.max_position_embeddings = f.required_int("max_position_embeddings");
     cfg.norm_eps = f.positive_or("rms_norm_eps", 1e-6);
@@ -190,8 +190,8 @@ void parse_llama_like(const Fields& f, const std::string& source, LlmConfig& cfg
     if (rope && rope->is_object()) {
         const Fields p(*rope, source, "rope_parameters.");
         cfg.rope_theta = p.positive_or("rope_theta", f.positive_or("rope_theta", 10000.0));
-        cfg.rope_scaling = parse_rope_scaling(*rope, source, "rope_parameters",
-                                              cfg.max_position_embeddings);
+        cfg.rope_scaling =
+            parse_rope_scaling(*rope, source, "rope_parameters", cfg.max_position_embeddings);
     } else {
         cfg.rope_theta = f.positive_or("rope_theta", 10000.0);
         if (const json* rs = f.find("rope_scaling"))

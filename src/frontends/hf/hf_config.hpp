@@ -1,8 +1,7 @@
 #pragma once
 /// \file config.json of a Hugging Face causal LM -> LlmConfig.
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 #include "frontends/hf/llm_config.hpp"
 

@@ -36,7 +36,12 @@ std::shared_ptr<Model> read_hf_model(const std::string& folder) {
     const hf::LlmConfig cfg = hf::parse_llm_config(config, config_path);
     const hf::SafetensorsWeights weights(folder);
 
-    std::shared_ptr<Model> model = (*builder)(cfg, weights);
+    std::shared_ptr<Model> model;
+    try {
+        model = (*builder)(cfg, weights);
+    } catch (const Error& e) {
+        KILN_THROW("'", folder, "': ", e.what());  // the builder names the tensor, not the folder
+    }
     KILN_CHECK(model, "the ", model_type, " graph builder returned no model for '", folder, "'");
     model->rt_info()["model_type"] = model_type;
     return model;

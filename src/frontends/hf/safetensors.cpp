@@ -36,8 +36,8 @@ public:
             void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd, 0);
             const int err = errno;
             ::close(fd);
-            KILN_CHECK(p != MAP_FAILED, "cannot map safetensors file '", path, "': ",
-                       std::strerror(err));
+            KILN_CHECK(p != MAP_FAILED, "cannot map safetensors file '", path,
+                       "': ", std::strerror(err));
             addr_ = p;
         } else {
             ::close(fd);
@@ -61,10 +61,10 @@ struct DtypeName {
     ElementType type;
 };
 constexpr DtypeName kDtypes[] = {
-    {"F32", ElementType::f32}, {"F16", ElementType::f16}, {"BF16", ElementType::bf16},
-    {"F64", ElementType::f64}, {"I64", ElementType::i64}, {"I32", ElementType::i32},
-    {"I16", ElementType::i16}, {"I8", ElementType::i8},   {"U8", ElementType::u8},
-    {"U16", ElementType::u16}, {"U32", ElementType::u32}, {"U64", ElementType::u64},
+    {"F32", ElementType::f32},      {"F16", ElementType::f16}, {"BF16", ElementType::bf16},
+    {"F64", ElementType::f64},      {"I64", ElementType::i64}, {"I32", ElementType::i32},
+    {"I16", ElementType::i16},      {"I8", ElementType::i8},   {"U8", ElementType::u8},
+    {"U16", ElementType::u16},      {"U32", ElementType::u32}, {"U64", ElementType::u64},
     {"BOOL", ElementType::boolean},
 };
 
@@ -118,7 +118,8 @@ SafetensorsEntry parse_entry(const json& e, uint64_t data_size, const std::strin
     KILN_CHECK(ok_begin && ok_end && out.begin <= out.end, where, "bad data_offsets ",
                offsets->dump(), " (expected non-negative integers, begin <= end)");
     KILN_CHECK(out.end <= data_size, where, "data_offsets ", offsets->dump(),
-               " run past the end of the data area (", data_size, " bytes; is the file truncated?)");
+               " run past the end of the data area (", data_size,
+               " bytes; is the file truncated?)");
     KILN_CHECK(out.end - out.begin == bytes, where, "data_offsets ", offsets->dump(), " hold ",
                out.end - out.begin, " bytes but shape ", shape->dump(), " of ",
                dtype->get<std::string>(), " needs ", bytes);

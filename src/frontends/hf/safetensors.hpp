@@ -45,8 +45,8 @@ public:
 
 private:
     std::string path_;
-    std::shared_ptr<void> mapping_;        // the whole file; unmapped when the last user goes
-    const char* data_ = nullptr;           // start of the data area
+    std::shared_ptr<void> mapping_;  // the whole file; unmapped when the last user goes
+    const char* data_ = nullptr;     // start of the data area
     std::map<std::string, SafetensorsEntry> entries_;
     std::map<std::string, std::string> metadata_;
 };

@@ -1,10 +1,10 @@
 // SafetensorsWeights: one model.safetensors, or shards named by model.safetensors.index.json.
 #include "frontends/hf/safetensors_weights.hpp"
 
-#include "frontends/hf/hf_config.hpp"
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
+
+#include "frontends/hf/hf_config.hpp"
 
 namespace kiln::hf {
 namespace {
