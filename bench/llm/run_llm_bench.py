@@ -12,6 +12,7 @@ layer and the output projection are read once per token; the embedding lookup re
     bench/llm/run_llm_bench.py [--preset gpt2-124m|tinyllama-1.1b] [--new-tokens 64] [--rounds 3]
 """
 import argparse
+import json
 import os
 import re
 import statistics
@@ -48,6 +49,24 @@ def gpt2_tokenizer(work):
     return tok
 
 
+def trim_tokenizer(src, vocab_size, dst):
+    """GPT-2's byte-level BPE cut to its first `vocab_size` ids (the bytes and the earliest merges),
+    for a random-weight model with a smaller vocabulary: a real tokenizer of the right size."""
+    with open(src) as f:
+        t = json.load(f)
+    model = t["model"]
+    vocab = {tok: i for tok, i in model["vocab"].items() if i < vocab_size}
+    merges = []
+    for m in model["merges"]:
+        left, right = m.split(" ") if isinstance(m, str) else m
+        if left + right in vocab and left in vocab and right in vocab:
+            merges.append(m)
+    model["vocab"], model["merges"] = vocab, merges
+    t["added_tokens"] = [x for x in t.get("added_tokens", []) if x["id"] < vocab_size]
+    with open(dst, "w") as f:
+        json.dump(t, f)
+
+
 def generate(kiln, model, prompt_file, new_tokens):
     err = run([kiln, "generate", model, "--prompt-file", prompt_file, "-n", str(new_tokens),
                "--greedy", "--ignore-eos", "--nthreads", "2"]).stderr
@@ -78,7 +97,7 @@ def main():
     if a.preset.startswith("gpt2"):
         run(["cp", tok, hf])
     else:
-        sys.exit("run_llm_bench: only gpt2-124m has a matching tokenizer here")
+        trim_tokenizer(tok, 32000, os.path.join(hf, "tokenizer.json"))
     prompt = os.path.join(work, "prompt.txt")
     with open(prompt, "w") as f:  # exactly 128 GPT-2 tokens
         f.write(" the" * 128)
