@@ -139,8 +139,14 @@ TEST(LlmPipeline, StopTokenIds) {
     LLMPipeline pipe = tiny_pipeline();
     GenerationConfig c = greedy(20);
     c.stop_token_ids = {9};
-    const auto r = pipe.generate("a", c);
+    auto r = pipe.generate("a", c);
     EXPECT_EQ(r.tokens[0], (Ids{1, 4}));
+    EXPECT_EQ(r.finish_reasons[0], "stop_token");
+    // A stop string naming a special token stops at that token: "abc" -> h o x c p <s> ...
+    c.stop_token_ids.clear();
+    c.stop_strings = {"<s>"};
+    r = pipe.generate("abc", c);
+    EXPECT_EQ(r.tokens[0], (Ids{7, 14, 23, 2, 15}));
     EXPECT_EQ(r.finish_reasons[0], "stop_token");
 }
 
@@ -306,6 +312,26 @@ TEST_F(LlmPipelineFiles, ReadsTheFilesBesideTheModel) {
         GenerationConfig c = pipe.generation_config();
         c.eos_token_ids = {22};
         EXPECT_EQ(pipe.generate("h", c).tokens[0], (Ids{10, 15}));
+    }
+}
+
+TEST_F(LlmPipelineFiles, GenerationStopsAtTheModelsContext) {
+    LLMPipeline pipe(dir_.string());
+    GenerationConfig c = pipe.generation_config();
+    c.max_new_tokens = 100;
+    c.ignore_eos = true;
+    // <s> + 10 letters at positions 0..10; tokens take positions 11..15, and one more is sampled
+    // from position 15.
+    const auto r = pipe.generate("abcdefghij", c);
+    EXPECT_EQ(r.tokens[0].size(), 6u);
+    EXPECT_EQ(r.finish_reasons[0], "length");
+    try {
+        pipe.generate("abcdefghijabcdefghij", c);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("has 21 tokens, the model's context 16"),
+                  std::string::npos)
+            << e.what();
     }
 }
 

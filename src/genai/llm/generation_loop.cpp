@@ -66,6 +66,16 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     GenerationConfig config = user_config;
     if (config.eos_token_ids.empty()) config.eos_token_ids = eos_ids;
     config.validate();
+    // Special tokens are dropped from the decoded text, so a stop string naming one (a chat
+    // model's "<|im_end|>") is matched as its token id.
+    for (const auto& s : config.stop_strings)
+        if (auto id = tokenizer.token_to_id(s); id && tokenizer.is_special(*id))
+            config.stop_token_ids.insert(*id);
+    if (max_context > 0)
+        for (size_t i = 0; i < prompts.size(); ++i)
+            KILN_CHECK(static_cast<int64_t>(prompts[i].size()) < max_context, "generate: prompt ",
+                       i, " has ", prompts[i].size(), " tokens, the model's context ",
+                       max_context, " leaves no room to generate");
 
     const int64_t batch = static_cast<int64_t>(prompts.size());
     std::vector<Row> rows(prompts.size());
@@ -104,7 +114,10 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
                 r.tokens.push_back(token);
                 if (r.text->put(token)) r.finish_reason = "stop_string";
             }
-            if (r.finish_reason.empty() && r.generated >= config.max_new_tokens)
+            // The token just sampled would take position next_position: past the context, the
+            // model cannot read it.
+            if (r.finish_reason.empty() && (r.generated >= config.max_new_tokens ||
+                                            (max_context > 0 && r.next_position >= max_context)))
                 r.finish_reason = "length";
         }
     };
