@@ -1,9 +1,11 @@
-// kiln convert: read an ONNX model (or an IR) and write it as Kiln IR (.xml + .bin).
+// kiln convert: read an ONNX model, an IR or a Hugging Face folder and write it as Kiln IR
+// (.xml + .bin); a Hugging Face folder's tokenizer and config files are copied beside it.
 #include <filesystem>
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
+#include "kiln/hf.hpp"
 #include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 #include "tensor_files.hpp"
@@ -25,7 +27,26 @@ bool same_file(const fs::path& a, const fs::path& b) {
     return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
 }
 
+// The tokenizer, generation and config files that generation reads beside the IR.
+void copy_side_files(const fs::path& folder, const fs::path& out_dir) {
+    for (const std::string& name : hf_side_files()) {
+        const fs::path src = folder / name, dst = out_dir / name;
+        std::error_code ec;
+        if (!fs::is_regular_file(src, ec)) continue;
+        if (!same_file(src, dst)) {
+            fs::copy_file(src, dst, fs::copy_options::overwrite_existing, ec);
+            KILN_CHECK(!ec, "cannot copy '", src.string(), "' to '", dst.string(), "': ",
+                       ec.message());
+        }
+        std::cout << "Wrote " << dst.string() << ": " << format_bytes(fs::file_size(dst, ec))
+                  << " (copied)\n";
+    }
+}
+
 void run_convert(const ConvertOptions& opt) {
+    const bool from_hf = fs::is_directory(opt.model);
+    KILN_CHECK(!from_hf || !opt.output.empty(), "converting the folder '", opt.model,
+               "' needs -o OUT_DIR/model.xml (its tokenizer and config files go beside it)");
     fs::path out = opt.output;
     if (out.empty()) out = fs::path(opt.model).filename().replace_extension(".xml");
     KILN_CHECK(out.extension() == ".xml", "output '", out.string(),
@@ -39,7 +60,11 @@ void run_convert(const ConvertOptions& opt) {
 
     Core core;
     const std::shared_ptr<Model> model = core.read_model(opt.model);
-    std::cout << "Read " << opt.model << ": " << model->inputs().size() << " inputs, "
+    const auto type = model->rt_info().find("model_type");
+    std::cout << "Read " << opt.model;
+    if (from_hf && type != model->rt_info().end())
+        std::cout << " (Hugging Face " << type->second << ")";
+    std::cout << ": " << model->inputs().size() << " inputs, "
               << model->outputs().size() << " outputs, " << model->ordered_ops().size()
               << " nodes\n";
 
@@ -53,6 +78,7 @@ void run_convert(const ConvertOptions& opt) {
     const uintmax_t bin_size = fs::file_size(bin, ec);
     std::cout << "Wrote " << bin.string() << ": " << format_bytes(ec ? 0 : bin_size)
               << (opt.compress_to_fp16 ? " (float32 weights stored as float16)" : "") << "\n";
+    if (from_hf) copy_side_files(opt.model, out.has_parent_path() ? out.parent_path() : ".");
 }
 
 }  // namespace
@@ -61,8 +87,12 @@ Command add_convert_command(CLI::App& parent) {
     auto opt = std::make_shared<ConvertOptions>();
     CLI::App* app = parent.add_subcommand(
         "convert",
-        "Convert a model (ONNX or IR) to Kiln IR: an .xml topology and a .bin weights file.");
-    app->add_option("model", opt->model, "Model file (.onnx or .xml)")->required();
+        "Convert a model (ONNX, IR or a Hugging Face folder) to Kiln IR: an .xml topology and a "
+        ".bin weights file.");
+    app->add_option("model", opt->model,
+                    "Model file (.onnx or .xml), or a Hugging Face causal-LM folder (config.json "
+                    "and safetensors; its tokenizer and config files are copied beside the IR)")
+        ->required();
     app->add_option("-o,--output", opt->output,
                     "Output .xml path; the .bin is written beside it (default: MODEL's name with "
                     ".xml, in the current directory)");

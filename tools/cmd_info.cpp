@@ -61,8 +61,11 @@ void run_info(const std::string& path) {
     Core core;
     const std::shared_ptr<Model> model = core.read_model(path);
     const std::string ext = std::filesystem::path(path).extension().string();
+    const char* format = std::filesystem::is_directory(path) ? "Hugging Face folder"
+                         : ext == ".xml"                     ? "Kiln IR"
+                                                             : "ONNX";
 
-    std::cout << "Model: " << path << " (" << (ext == ".xml" ? "Kiln IR" : "ONNX") << "), name '"
+    std::cout << "Model: " << path << " (" << format << "), name '"
               << model->name() << "'\n\n";
     std::vector<std::string> input_names, output_names;
     for (const auto& in : model->inputs()) input_names.push_back(in.any_name());
@@ -102,7 +105,8 @@ Command add_info_command(CLI::App& parent) {
     auto path = std::make_shared<std::string>();
     CLI::App* app = parent.add_subcommand(
         "info", "Show a model's inputs, outputs, operation histogram and weight statistics.");
-    app->add_option("model", *path, "Model file (.onnx, or .xml Kiln IR with its .bin)")
+    app->add_option("model", *path,
+                    "Model file (.onnx, or .xml Kiln IR with its .bin), or a Hugging Face folder")
         ->required();
     return {app, [path] { run_info(*path); }};
 }

@@ -129,7 +129,8 @@ private:
 
 class Core {
 public:
-    /// Reads .onnx or .xml (IR; the .bin beside it unless `weights_path` is given).
+    /// Reads .onnx or .xml (IR; the .bin beside it unless `weights_path` is given), or a
+    /// Hugging Face causal-LM folder (one holding config.json; see kiln/hf.hpp).
     std::shared_ptr<Model> read_model(const std::string& path,
                                       const std::string& weights_path = "") const;
     /// Compiles a copy of `model`, which the caller keeps unchanged.
@@ -144,7 +145,8 @@ public:
     CompiledModel compile_model(std::shared_ptr<Model>&& model, const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;
     /// With CACHE_DIR set, the compiled graph is cached there, keyed by the file's bytes, the
-    /// properties, the Kiln version and the ISA; a later compile of the same file loads it
+    /// properties, the Kiln version and the ISA (for a Hugging Face folder: its config.json and
+    /// safetensors files); a later compile of the same file loads it
     /// instead of reading and transforming the model again (see docs/ARCHITECTURE.md).
     CompiledModel compile_model(const std::string& path, const std::string& device = "CPU",
                                 const AnyMap& properties = {}) const;

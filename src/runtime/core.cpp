@@ -1,6 +1,7 @@
 #include <filesystem>
 
 #include "cpu/compiled_model.hpp"
+#include "kiln/hf.hpp"
 #include "kiln/ir.hpp"
 #include "kiln/onnx.hpp"
 #include "kiln/runtime.hpp"
@@ -46,6 +47,12 @@ std::shared_ptr<Model> runtime_graph(std::shared_ptr<Model>&& model) {
 std::shared_ptr<Model> Core::read_model(const std::string& path,
                                         const std::string& weights_path) const {
     KILN_CHECK(std::filesystem::exists(path), "model file '", path, "' does not exist");
+    if (std::filesystem::is_directory(path)) {
+        KILN_CHECK(is_hf_model_folder(path), "cannot read folder '", path,
+                   "': it has no config.json (Kiln reads Hugging Face model folders, .onnx and "
+                   ".xml files)");
+        return read_hf_model(path);
+    }
     const std::string ext = lower_extension(path);
     if (ext == ".onnx") return read_onnx(path);
     if (ext == ".xml") return read_ir(path, weights_path);

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -86,9 +87,24 @@ ModelCache::ModelCache(const std::string& dir, const std::string& model_path,
     : dir_(dir) {
     std::ostringstream text;
     text << kCacheFormat << "\nkiln " << KILN_VERSION << "\nisa "
-         << cpu::gemm::isa_name(cpu::gemm::best_isa()) << "\nmodel " << hex(hash_file(model_path))
-         << "\n";
+         << cpu::gemm::isa_name(cpu::gemm::best_isa()) << "\n";
     const fs::path p(model_path);
+    if (fs::is_directory(p)) {
+        // A Hugging Face folder: its config and weights decide the graph.
+        std::vector<fs::path> files;
+        for (const auto& e : fs::directory_iterator(p)) {
+            const std::string name = e.path().filename().string();
+            const bool weights = name.size() > 12 && name.ends_with(".safetensors");
+            if (e.is_regular_file() &&
+                (weights || name == "config.json" || name == "model.safetensors.index.json"))
+                files.push_back(e.path());
+        }
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files)
+            text << "file " << f.filename().string() << " " << hex(hash_file(f.string())) << "\n";
+    } else {
+        text << "model " << hex(hash_file(model_path)) << "\n";
+    }
     if (p.extension() == ".xml") {
         fs::path bin = p;
         bin.replace_extension(".bin");

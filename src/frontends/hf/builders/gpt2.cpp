@@ -1,0 +1,108 @@
+// GPT-2 and DialoGPT (model_type "gpt2"): learned position embeddings, pre-norm blocks of
+// LayerNorm, one fused q/k/v projection and a gelu_new MLP, all as Conv1D layers whose weights
+// are stored [in, out]; the output projection is the token embedding.
+#include <algorithm>
+#include <cmath>
+
+#include "frontends/hf/builders/builders.hpp"
+#include "frontends/hf/builders/llm_graph.hpp"
+#include "kiln/error.hpp"
+#include "kiln/model.hpp"
+
+namespace kiln::hf {
+namespace {
+
+Output f32_scalar(float v) { return make_constant(Tensor::scalar(v))->output(0); }
+
+// Rows [begin, end) of the transpose of a [rows, cols] matrix: a Conv1D weight [in, out] becomes
+// the [out, in] layout of the contract, optionally only some of its outputs. Blocked, so that
+// GPT-2-sized matrices are not read with a stride of a whole row per element.
+Tensor transposed_rows(const Tensor& t, int64_t begin, int64_t end) {
+    constexpr int64_t kBlock = 32;
+    const int64_t rows = t.shape()[0], cols = t.shape()[1];
+    Tensor out(ElementType::f32, {end - begin, rows});
+    const float* src = t.data<float>();
+    float* dst = out.data<float>();
+    for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
+        for (int64_t o0 = begin; o0 < end; o0 += kBlock)
+            for (int64_t i = i0; i < std::min(i0 + kBlock, rows); ++i)
+                for (int64_t o = o0; o < std::min(o0 + kBlock, end); ++o)
+                    dst[(o - begin) * rows + i] = src[i * cols + o];
+    return out;
+}
+
+Tensor slice(const Tensor& t, int64_t begin, int64_t end) {
+    Tensor out(ElementType::f32, {end - begin});
+    for (int64_t i = begin; i < end; ++i) out.data<float>()[i - begin] = t.data<float>()[i];
+    return out;
+}
+
+// Hugging Face's activations by name, in the forms GeluFusion recognizes.
+Output gelu(const Output& x, const std::string& act, const std::string& context) {
+    const Output half_x = make_op("Multiply", {x, f32_scalar(0.5f)});
+    if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") {
+        const Output cube = make_op("Power", {x, f32_scalar(3.f)});
+        const Output inner =
+            make_op("Add", {x, make_op("Multiply", {cube, f32_scalar(0.044715f)})});
+        const Output t = make_op(
+            "Tanh",
+            {make_op("Multiply", {inner, f32_scalar(static_cast<float>(std::sqrt(2.0 / M_PI)))})});
+        return make_op("Multiply", {half_x, make_op("Add", {t, f32_scalar(1.f)})});
+    }
+    if (act == "gelu") {
+        const Output e =
+            make_op("Erf", {make_op("Multiply", {x, f32_scalar(static_cast<float>(M_SQRT1_2))})});
+        return make_op("Multiply", {half_x, make_op("Add", {e, f32_scalar(1.f)})});
+    }
+    KILN_THROW(context, "activation_function '", act, "' is not supported (gelu_new, gelu)");
+}
+
+}  // namespace
+
+std::shared_ptr<Model> build_gpt2(const LlmConfig& c, const WeightSource& w) {
+    LlmGraph g(c, w);
+    KILN_CHECK(c.vocab_size > 0 && c.hidden_size > 0 && c.num_layers > 0 &&
+                   c.intermediate_size > 0 && c.max_position_embeddings > 0,
+               g.context(), "config.json needs vocab_size, n_embd, n_layer, n_positions");
+    KILN_CHECK(c.num_kv_heads == c.num_heads, g.context(), "GPT-2 has no grouped-query attention");
+    const int64_t h = c.hidden_size, inner = c.intermediate_size;
+    // Checkpoints saved from GPT2LMHeadModel prefix the names with "transformer.", those saved
+    // from GPT2Model (the original gpt2 upload) do not.
+    const std::string root = w.has("transformer.wte.weight") ? "transformer." : "";
+    const Output wte = g.weight(root + "wte.weight", {c.vocab_size, h});
+    const Output wpe = g.weight(root + "wpe.weight", {c.max_position_embeddings, h});
+    Output x =
+        make_op("Add", {g.embedding(wte, g.input_ids()), g.embedding(wpe, g.position_ids())});
+    // A Conv1D layer as a linear one: weight [in, out] transposed, outputs [begin, end) only.
+    auto conv1d = [&](const Output& in, const Tensor& wt, const Tensor& b, int64_t begin,
+                      int64_t end, const std::string& name) {
+        return g.linear(in, g.constant(transposed_rows(wt, begin, end), name + ".weight"),
+                        g.constant(slice(b, begin, end), name + ".bias"));
+    };
+    auto linear = [&](const Output& in, const std::string& prefix, int64_t n_in, int64_t n_out) {
+        return conv1d(in, g.tensor(prefix + ".weight", {n_in, n_out}),
+                      g.tensor(prefix + ".bias", {n_out}), 0, n_out, prefix);
+    };
+    for (int64_t i = 0; i < c.num_layers; ++i) {
+        const std::string p = str_cat(root, "h.", i, ".");
+        const Output a = g.layer_norm(x, p + "ln_1");
+        const Tensor qkv_w = g.tensor(p + "attn.c_attn.weight", {h, 3 * h});
+        const Tensor qkv_b = g.tensor(p + "attn.c_attn.bias", {3 * h});
+        const Output q = conv1d(a, qkv_w, qkv_b, 0, h, p + "attn.q");
+        const Output k = conv1d(a, qkv_w, qkv_b, h, 2 * h, p + "attn.k");
+        const Output v = conv1d(a, qkv_w, qkv_b, 2 * h, 3 * h, p + "attn.v");
+        const Output att = g.attention(i, q, k, v, /*rope=*/false);
+        x = make_op("Add", {x, linear(att, p + "attn.c_proj", h, h)});
+        const Output m = g.layer_norm(x, p + "ln_2");
+        const Output fc = linear(m, p + "mlp.c_fc", h, inner);
+        const Output act = gelu(fc, c.hidden_act.empty() ? "gelu_new" : c.hidden_act, g.context());
+        x = make_op("Add", {x, linear(act, p + "mlp.c_proj", inner, h)});
+    }
+    x = g.layer_norm(x, root + "ln_f");
+    const Output head = c.tie_word_embeddings || !w.has("lm_head.weight")
+                            ? wte
+                            : g.weight("lm_head.weight", {c.vocab_size, h});
+    return g.finish(g.linear(x, head, Output{}));
+}
+
+}  // namespace kiln::hf
