@@ -110,8 +110,7 @@ Command add_generate_command(CLI::App& parent) {
         "generate", "Generate text with an LLM, streaming it to stdout (timings on stderr).");
     o->run.add_to(app);
     // One value per flag, so that `--prompt TEXT MODEL` leaves MODEL to the positional.
-    app->add_option("-p,--prompt", o->prompts, "Prompt text (repeatable)")
-        ->allow_extra_args(false);
+    app->add_option("-p,--prompt", o->prompts, "Prompt text (repeatable)")->allow_extra_args(false);
     app->add_option("--prompt-file", o->prompt_files, "A file holding one prompt (repeatable)")
         ->allow_extra_args(false);
     app->add_option("-n,--max-new-tokens", o->max_new_tokens,
@@ -121,8 +120,7 @@ Command add_generate_command(CLI::App& parent) {
     auto* sample = app->add_flag("--sample", o->sample,
                                  "Sample with the model's default temperature and filters");
     std::vector<CLI::Option*> sampling{
-        sample,
-        app->add_option("--temperature", o->temperature, "Sampling temperature (> 0)"),
+        sample, app->add_option("--temperature", o->temperature, "Sampling temperature (> 0)"),
         app->add_option("--top-k", o->top_k, "Keep the k most probable tokens (0: all)"),
         app->add_option("--top-p", o->top_p, "Nucleus sampling: keep probability mass p"),
         app->add_option("--min-p", o->min_p,

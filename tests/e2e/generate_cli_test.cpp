@@ -25,8 +25,8 @@ TEST_F(GenerateCli, StreamsGreedyTextAndReportsTimings) {
     const auto r = kiln("generate " + model() + " --prompt abc -n 5 --greedy");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "hoxcp\n");
-    for (const char* s : {"Load:", "TTFT:", "Prefill: 3 tokens", "tokens/s", "ms/token",
-                          "Peak memory:"})
+    for (const char* s :
+         {"Load:", "TTFT:", "Prefill: 3 tokens", "tokens/s", "ms/token", "Peak memory:"})
         EXPECT_NE(r.err.find(s), std::string::npos) << s << " in: " << r.err;
 }
 
@@ -54,7 +54,8 @@ TEST_F(GenerateCli, StopStringsSeedsAndBatches) {
 
 TEST_F(GenerateCli, BadOptionsAreCleanErrors) {
     expect_clean_error(kiln("generate " + model() + " -n 3"), "--prompt");
-    expect_clean_error(kiln("generate " + model() + " -p a --top-p 1.5"), "top_p must be in (0, 1]");
+    expect_clean_error(kiln("generate " + model() + " -p a --top-p 1.5"),
+                       "top_p must be in (0, 1]");
     expect_clean_error(kiln("generate " + model() + " -p a --temperature 0"),
                        "temperature must be > 0");
     expect_clean_error(kiln("generate " + quote((dir_ / "none").string()) + " -p a"),

@@ -1,6 +1,8 @@
 // LLMPipeline on the hand-checkable tiny stateful model of tiny_llm.hpp: greedy and sampled
 // generation, the state across steps and calls, stop criteria, streaming, batching with left
 // padding, loading from a folder, and perplexity.
+#include "kiln/llm_pipeline.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 
 #include "kiln/error.hpp"
 #include "kiln/ir.hpp"
-#include "kiln/llm_pipeline.hpp"
 #include "tiny_llm.hpp"
 
 using namespace kiln;
@@ -165,9 +166,8 @@ TEST(LlmPipeline, StreamedTextConcatenatesToTheResult) {
 
     // A streamer returning false stops the generation.
     calls = 0;
-    const auto stopped = pipe.generate("hello world", greedy(25), [&](const std::string&) {
-        return ++calls < 3;
-    });
+    const auto stopped =
+        pipe.generate("hello world", greedy(25), [&](const std::string&) { return ++calls < 3; });
     EXPECT_EQ(stopped.finish_reasons[0], "cancelled");
     EXPECT_EQ(calls, 3u);
     EXPECT_LT(stopped.tokens[0].size(), 25u);
@@ -251,9 +251,10 @@ TEST(LlmPipeline, BadInputIsAClearError) {
     // A model without the contract's inputs.
     auto x = make_parameter(ElementType::i64, PartialShape::dynamic(2), "tokens");
     x->output_info(0).names = {"tokens"};
-    auto m = std::make_shared<Model>(OutputVector{make_op("Convert", {x->output(0)},
-                                                          {{"destination_type", std::string("f32")}})},
-                                     std::vector<std::shared_ptr<Node>>{x});
+    auto m =
+        std::make_shared<Model>(OutputVector{make_op("Convert", {x->output(0)},
+                                                     {{"destination_type", std::string("f32")}})},
+                                std::vector<std::shared_ptr<Node>>{x});
     expect_error([&] { LLMPipeline(m, tiny_llm::tokenizer()); }, "'tokens'");
 }
 
@@ -261,8 +262,9 @@ class LlmPipelineFiles : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               ("kiln_llm_pipeline_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+               ("kiln_llm_pipeline_" +
+                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
         save_model(*tiny_llm::model(), (dir_ / "model.xml").string());
@@ -368,7 +370,8 @@ double expected_perplexity(const Ids& ids, int64_t window) {
         const int64_t n = static_cast<int64_t>(i) % window + 1;
         const int64_t target = (ids[i] + n + (n - 1)) % tiny_llm::kVocab;
         double sum = 0;
-        for (int64_t v = 0; v < tiny_llm::kVocab; ++v) sum += std::exp(-std::abs(double(v - target)));
+        for (int64_t v = 0; v < tiny_llm::kVocab; ++v)
+            sum += std::exp(-std::abs(double(v - target)));
         total += std::log(sum) + std::abs(double(ids[i + 1] - target));
     }
     return std::exp(total / static_cast<double>(ids.size() - 1));

@@ -35,11 +35,10 @@ inline std::shared_ptr<Model> model() {
         p->output_info(0).names = {name};
         return p;
     };
-    auto ids = named(make_parameter(ElementType::i64, PartialShape::dynamic(2), "input_ids"),
-                     "input_ids");
-    auto mask = named(
-        make_parameter(ElementType::i64, PartialShape::dynamic(2), "attention_mask"),
-        "attention_mask");
+    auto ids =
+        named(make_parameter(ElementType::i64, PartialShape::dynamic(2), "input_ids"), "input_ids");
+    auto mask = named(make_parameter(ElementType::i64, PartialShape::dynamic(2), "attention_mask"),
+                      "attention_mask");
     auto pos = named(make_parameter(ElementType::i64, PartialShape::dynamic(2), "position_ids"),
                      "position_ids");
 
@@ -48,43 +47,43 @@ inline std::shared_ptr<Model> model() {
     const Output seq = make_op("Gather", {shape, i64({1}), scalar(0)});
     const Output minus_seq = make_op("Subtract", {i64({0}), seq});
     // This step's mask as [B, 1, S, 1] f32.
-    const Output new_mask = make_op("Slice", {mask->output(0), minus_seq, i64({LLONG_MAX}),
-                                              i64({1}), i64({1})});
+    const Output new_mask =
+        make_op("Slice", {mask->output(0), minus_seq, i64({LLONG_MAX}), i64({1}), i64({1})});
     const Output step = make_op(
         "Unsqueeze",
-        {make_op("Convert", {new_mask}, {{"destination_type", std::string("f32")}}),
-         i64({1, 3})});
+        {make_op("Convert", {new_mask}, {{"destination_type", std::string("f32")}}), i64({1, 3})});
 
     const Output init_shape =
         make_op("Concat", {batch, i64({1}), i64({0}), i64({1})}, {{"axis", int64_t{0}}});
-    const Output init = make_op(
-        "Broadcast", {make_constant(Tensor::scalar<float>(0.f))->output(0), init_shape});
+    const Output init =
+        make_op("Broadcast", {make_constant(Tensor::scalar<float>(0.f))->output(0), init_shape});
     auto read = make_node("ReadValue", {init},
                           {{"variable_id", std::string("past_key_values.0.key")},
                            {"variable_type", std::string("f32")},
                            {"variable_shape", std::string("?,1,?,1")}},
                           {}, "read_past");
     const Output all = make_op("Concat", {read->output(0), step}, {{"axis", int64_t{2}}});
-    auto assign = make_node("Assign", {all}, {{"variable_id", std::string("past_key_values.0.key")}},
-                            {}, "assign_past");
+    auto assign =
+        make_node("Assign", {all}, {{"variable_id", std::string("past_key_values.0.key")}}, {},
+                  "assign_past");
 
     // n per new position: the running count of real tokens, over the cache and this step.
     const Output counts = make_op("CumSum", {all, scalar(2)});
     const Output n = make_op(
-        "Squeeze", {make_op("Slice", {counts, minus_seq, i64({LLONG_MAX}), i64({1}), i64({2})}),
-                    i64({1, 3})});
+        "Squeeze",
+        {make_op("Slice", {counts, minus_seq, i64({LLONG_MAX}), i64({1}), i64({2})}), i64({1, 3})});
     auto f32 = [](Output x) {
         return make_op("Convert", {x}, {{"destination_type", std::string("f32")}});
     };
-    const Output sum = make_op(
-        "Add", {make_op("Add", {f32(ids->output(0)), n}), f32(pos->output(0))});
-    const Output target = make_op(
-        "FloorMod", {sum, make_constant(Tensor::scalar<float>(float(kVocab)))->output(0)});
+    const Output sum =
+        make_op("Add", {make_op("Add", {f32(ids->output(0)), n}), f32(pos->output(0))});
+    const Output target =
+        make_op("FloorMod", {sum, make_constant(Tensor::scalar<float>(float(kVocab)))->output(0)});
     std::vector<float> vocab(kVocab);
     for (int64_t v = 0; v < kVocab; ++v) vocab[v] = static_cast<float>(v);
-    const Output diff = make_op(
-        "Subtract", {make_op("Unsqueeze", {target, i64({2})}),
-                     make_constant(Tensor::from_vector<float>(vocab))->output(0)});
+    const Output diff =
+        make_op("Subtract", {make_op("Unsqueeze", {target, i64({2})}),
+                             make_constant(Tensor::from_vector<float>(vocab))->output(0)});
     auto logits = make_node("Negative", {make_op("Abs", {diff})}, {}, {}, "logits");
     logits->output_info(0).names = {"logits"};
     auto result = make_node("Result", {logits->output(0)}, {}, {}, "logits/result");
@@ -105,15 +104,17 @@ inline nlohmann::json tokenizer_json() {
     vocab["<s>"] = kBos;
     vocab["</s>"] = kEos;
     auto special = [](int id, const char* s) {
-        return nlohmann::json{{"id", id},          {"content", s},  {"single_word", false},
-                              {"lstrip", false},   {"rstrip", false}, {"normalized", false},
+        return nlohmann::json{{"id", id},        {"content", s},    {"single_word", false},
+                              {"lstrip", false}, {"rstrip", false}, {"normalized", false},
                               {"special", true}};
     };
     return {{"version", "1.0"},
             {"added_tokens", {special(kPad, "<pad>"), special(kBos, "<s>"), special(kEos, "</s>")}},
             {"normalizer", nullptr},
             {"pre_tokenizer",
-             {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true},
+             {{"type", "ByteLevel"},
+              {"add_prefix_space", false},
+              {"trim_offsets", true},
               {"use_regex", true}}},
             {"post_processor", nullptr},
             {"decoder", {{"type", "ByteLevel"}}},

@@ -32,8 +32,8 @@ struct Row {
 
 /// The batch's prefill inputs: prompts right-aligned, padding masked, positions counting only
 /// real tokens (padding gets position 1, as Hugging Face does, and is masked out anyway).
-void fill_prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
-                  Tensor& ids, Tensor& mask, Tensor& positions) {
+void fill_prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id, Tensor& ids,
+                  Tensor& mask, Tensor& positions) {
     const int64_t batch = static_cast<int64_t>(prompts.size());
     int64_t len = 0;
     for (const auto& p : prompts) len = std::max(len, static_cast<int64_t>(p.size()));
@@ -61,8 +61,8 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     KILN_CHECK(!prompts.empty(), "generate: no prompt");
     for (size_t i = 0; i < prompts.size(); ++i)
         KILN_CHECK(!prompts[i].empty(), "generate: prompt ", i, " has no tokens");
-    KILN_CHECK(!streamer || prompts.size() == 1,
-               "generate: a streamer needs a single prompt, got ", prompts.size());
+    KILN_CHECK(!streamer || prompts.size() == 1, "generate: a streamer needs a single prompt, got ",
+               prompts.size());
     GenerationConfig config = user_config;
     if (config.eos_token_ids.empty()) config.eos_token_ids = eos_ids;
     config.validate();
@@ -74,8 +74,8 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     if (max_context > 0)
         for (size_t i = 0; i < prompts.size(); ++i)
             KILN_CHECK(static_cast<int64_t>(prompts[i].size()) < max_context, "generate: prompt ",
-                       i, " has ", prompts[i].size(), " tokens, the model's context ",
-                       max_context, " leaves no room to generate");
+                       i, " has ", prompts[i].size(), " tokens, the model's context ", max_context,
+                       " leaves no room to generate");
 
     const int64_t batch = static_cast<int64_t>(prompts.size());
     std::vector<Row> rows(prompts.size());
@@ -178,8 +178,8 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     metrics.decode_steps = step_ms.size();
     for (double t : step_ms) metrics.decode_ms += t;
     if (metrics.prefill_ms > 0)
-        metrics.prefill_tokens_per_s = 1e3 * static_cast<double>(metrics.prompt_tokens) /
-                                       metrics.prefill_ms;
+        metrics.prefill_tokens_per_s =
+            1e3 * static_cast<double>(metrics.prompt_tokens) / metrics.prefill_ms;
     const size_t decoded = metrics.generated_tokens - rows.size();  // the first came at prefill
     if (metrics.decode_ms > 0)
         metrics.decode_tokens_per_s = 1e3 * static_cast<double>(decoded) / metrics.decode_ms;

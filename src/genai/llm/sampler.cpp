@@ -123,8 +123,7 @@ int64_t Sampler::next(std::span<float> logits) {
                 if (static_cast<size_t>(id) < logits.size()) logits[id] = kRemoved;
     }
     apply_repetition_penalty(logits, seen_, config_.repetition_penalty);
-    apply_presence_frequency(logits, counts_, config_.presence_penalty,
-                             config_.frequency_penalty);
+    apply_presence_frequency(logits, counts_, config_.presence_penalty, config_.frequency_penalty);
     if (!config_.do_sample) return argmax(logits);
     apply_temperature(logits, config_.temperature);
     apply_top_k(logits, config_.top_k);
