@@ -267,7 +267,7 @@ protected:
                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
-        save_model(*tiny_llm::model(), (dir_ / "model.xml").string());
+        save_model(*tiny_llm::model(16), (dir_ / "model.xml").string());
         write("tokenizer.json", tiny_llm::tokenizer_json().dump());
         write("tokenizer_config.json",
               R"({"bos_token": {"content": "<s>", "special": true}, "eos_token": "</s>",
@@ -327,6 +327,12 @@ TEST_F(LlmPipelineFiles, GenerationStopsAtTheModelsContext) {
     const auto r = pipe.generate("abcdefghij", c);
     EXPECT_EQ(r.tokens[0].size(), 6u);
     EXPECT_EQ(r.finish_reasons[0], "length");
+    // In a batch, the row that reached the context first keeps feeding its last position while
+    // the other (<s> a, positions 0..1, then 2..15) goes on: 15 tokens.
+    const auto batch = pipe.generate(std::vector<std::string>{"abcdefghij", "a"}, c);
+    EXPECT_EQ(batch.tokens[0], r.tokens[0]);
+    EXPECT_EQ(batch.tokens[1].size(), 15u);
+    EXPECT_EQ(batch.tokens[1], pipe.generate("a", c).tokens[0]);
     try {
         pipe.generate("abcdefghijabcdefghij", c);
         ADD_FAILURE() << "no error";

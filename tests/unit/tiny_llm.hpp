@@ -8,7 +8,7 @@
 //     target = (t + n + position) mod 32,
 // so greedy decoding continues with (t + 2n - 1) mod 32 when positions are padding-aware.
 // A state not carried between steps, not reset between calls, or positions counting padding
-// all change the tokens.
+// all change the tokens; a position past `max_positions` fails the run.
 #include <climits>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -25,7 +25,8 @@ inline constexpr int64_t kPad = 29, kBos = 30, kEos = 31;
 /// The greedy successor of token `t` when `n` real tokens (t included) have been seen.
 inline int64_t next_token(int64_t t, int64_t n) { return (t + 2 * n - 1) % kVocab; }
 
-inline std::shared_ptr<Model> model() {
+/// `max_positions`: like GPT-2's position embeddings, positions at or past it fail the run.
+inline std::shared_ptr<Model> model(int64_t max_positions = 64) {
     auto i64 = [](std::vector<int64_t> v) {
         const int64_t size = static_cast<int64_t>(v.size());
         return make_constant(Tensor::from_vector<int64_t>(v, {size}))->output(0);
@@ -75,8 +76,13 @@ inline std::shared_ptr<Model> model() {
     auto f32 = [](Output x) {
         return make_op("Convert", {x}, {{"destination_type", std::string("f32")}});
     };
-    const Output sum =
-        make_op("Add", {make_op("Add", {f32(ids->output(0)), n}), f32(pos->output(0))});
+    // Zeros from a table of max_positions rows: an out-of-range position is an error.
+    const Output position_table =
+        make_constant(Tensor(ElementType::f32, {max_positions}))->output(0);
+    const Output in_range = make_op("Gather", {position_table, pos->output(0), scalar(0)});
+    const Output sum = make_op(
+        "Add", {make_op("Add", {make_op("Add", {f32(ids->output(0)), n}), f32(pos->output(0))}),
+                in_range});
     const Output target =
         make_op("FloorMod", {sum, make_constant(Tensor::scalar<float>(float(kVocab)))->output(0)});
     std::vector<float> vocab(kVocab);

@@ -147,8 +147,10 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
         Tensor step_mask(ElementType::i64, {batch, past + 1});
         for (int64_t b = 0; b < batch; ++b) {
             Row& r = rows[b];
-            step_ids.data<int64_t>()[b] = r.finish_reason.empty() ? r.last_token : pad_id;
-            step_pos.data<int64_t>()[b] = r.next_position++;
+            const bool active = r.finish_reason.empty();
+            step_ids.data<int64_t>()[b] = active ? r.last_token : pad_id;
+            // A finished row stays at its last position, which the model's context holds.
+            step_pos.data<int64_t>()[b] = active ? r.next_position++ : r.next_position - 1;
             int64_t* m = step_mask.data<int64_t>() + b * (past + 1);
             std::copy_n(mask_history.data() + b * past, past, m);
             m[past] = 1;
