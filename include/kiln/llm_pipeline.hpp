@@ -154,7 +154,7 @@ public:
     const Tokenizer& tokenizer() const;
     const TokenizerConfig& tokenizer_config() const;
 
-    struct Impl;
+    struct Impl;  // src/genai/llm/pipeline_impl.hpp
 
 private:
     std::unique_ptr<Impl> impl_;
