@@ -4,7 +4,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo asan fuzz conformance conformance-update clean bench
+.PHONY: all deps build test demo asan fuzz conformance conformance-update clean bench bench-llm
 
 all: build
 
@@ -64,6 +64,11 @@ bench: build bench/node_modules/.package-lock.json
 	@scripts/install-bench-deps.sh
 	/usr/bin/python3 bench/run_bench.py --kiln $(BUILD)/kiln --zoo $(BUILD)/bench/zoo \
 	  --out $(BUILD)/bench $(BENCH_ARGS)
+
+# LLM decode and prefill speed (GPT-2-124M shapes, INT4 / INT8 / f32) against the machine's
+# memory-bandwidth floor, measured in the same run (docs/GENAI.md, "Speed").
+bench-llm: build tests/tokenizer/node_modules/.package-lock.json
+	/usr/bin/python3 bench/llm/run_llm_bench.py --build $(BUILD) $(BENCH_LLM_ARGS)
 
 # onnxruntime-node's install script only fetches GPU providers; the CPU binaries are in the package.
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The Kiln tour: make a small ONNX classifier, inspect it, convert it to Kiln IR, run the IR and
-# check the result against NumPy. Usage: scripts/demo.sh [BUILD_DIR] (default: build).
+# The Kiln tour. First the LLM on the embedded default model (scripts/demo_llm.sh: convert,
+# compress to INT8/INT4, generate, perplexity); then a small ONNX classifier: inspect it, convert
+# it to Kiln IR, run the IR and check the result against NumPy.
+# Usage: scripts/demo.sh [BUILD_DIR] (default: build).
 set -euo pipefail
 
 BUILD_DIR=${1:-build}
@@ -19,23 +21,25 @@ step() { printf '$ %s\n' "$*"; "$@"; }
 rm -rf "$DEMO_DIR"
 mkdir -p "$DEMO_DIR"
 
-heading "1. Make a small ONNX image classifier (Conv, Relu, MaxPool, Gemm, Softmax)"
+"$SCRIPTS/demo_llm.sh" "$BUILD_DIR"
+
+heading "ONNX 1. Make a small ONNX image classifier (Conv, Relu, MaxPool, Gemm, Softmax)"
 step "$PYTHON" "$SCRIPTS/make_demo_model.py" "$DEMO_DIR"
 
-heading "2. Inspect the ONNX model"
+heading "ONNX 2. Inspect the ONNX model"
 step "$KILN" info "$DEMO_DIR/model.onnx"
 
-heading "3. Convert it to Kiln IR (.xml topology + .bin weights)"
+heading "ONNX 3. Convert it to Kiln IR (.xml topology + .bin weights)"
 step "$KILN" convert "$DEMO_DIR/model.onnx" -o "$DEMO_DIR/ir/model.xml"
 
-heading "4. Inspect the IR"
+heading "ONNX 4. Inspect the IR"
 step "$KILN" info "$DEMO_DIR/ir/model.xml"
 
-heading "5. Run the IR on two sample images"
+heading "ONNX 5. Run the IR on two sample images"
 step "$KILN" run "$DEMO_DIR/ir/model.xml" --input image="$DEMO_DIR/input.npy" \
     --output-dir "$DEMO_DIR/out" --format npy
 
-heading "6. Compare with NumPy"
+heading "ONNX 6. Compare with NumPy"
 "$PYTHON" - "$DEMO_DIR/out/output_0.npy" "$DEMO_DIR/expected.npy" <<'PY'
 import sys
 import numpy as np
@@ -52,7 +56,7 @@ print(f"max abs difference: {diff:.3g} -> {'OK' if ok else 'MISMATCH'}")
 sys.exit(0 if ok else 1)
 PY
 
-heading "7. Same run, checked by kiln itself (--expected-dir)"
+heading "ONNX 7. Same run, checked by kiln itself (--expected-dir)"
 mkdir -p "$DEMO_DIR/expected"
 cp "$DEMO_DIR/expected.npy" "$DEMO_DIR/expected/output_0.npy"
 step "$KILN" run "$DEMO_DIR/model.onnx" --input "$DEMO_DIR/input.npy" \

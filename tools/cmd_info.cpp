@@ -23,9 +23,29 @@ struct Stats {
     uint64_t constant_bytes = 0;
     size_t weight_constants = 0;
     uint64_t parameters = 0;
+    size_t compressed_constants = 0;  // low-bit weights of decompression subgraphs
+    uint64_t compressed_parameters = 0;
 };
 
+// Integer constants that a "decompression" Convert widens, zero points (subtracted) excepted.
+void collect_compressed(const Model& model, Stats& stats) {
+    std::set<const Node*> zero_points;
+    for (const auto& node : model.ordered_ops())
+        if (node->type() == "Subtract" && node->input_count() == 2)
+            zero_points.insert(node->input(1).node.get());
+    for (const auto& node : model.ordered_ops()) {
+        if (node->type() != "Convert" || !node->rt_info().count("decompression") ||
+            zero_points.count(node.get()) || node->input(0).node->type() != "Const")
+            continue;
+        const Tensor& v = node->input(0).node->value();
+        if (!is_integral(v.element_type())) continue;
+        ++stats.compressed_constants;
+        stats.compressed_parameters += static_cast<uint64_t>(v.size());
+    }
+}
+
 void collect(const Model& model, Stats& stats) {
+    collect_compressed(model, stats);
     for (const auto& node : model.ordered_ops()) {
         ++stats.op_counts[node->type()];
         ++stats.nodes;
@@ -89,7 +109,11 @@ void run_info(const std::string& path) {
                   << std::right << std::setw(6) << n << "\n";
 
     std::cout << "\nParameters: " << format_count(stats.parameters) << " (float weights in "
-              << stats.weight_constants << " constants)\n";
+              << stats.weight_constants << " constants)";
+    if (stats.compressed_constants)
+        std::cout << " + " << format_count(stats.compressed_parameters)
+                  << " (compressed weights in " << stats.compressed_constants << " constants)";
+    std::cout << "\n";
     std::cout << "Constants:  " << stats.constants << " nodes, "
               << format_bytes(stats.constant_bytes) << "\n";
     if (!model->rt_info().empty()) {

@@ -21,5 +21,6 @@ Command add_benchmark_command(CLI::App& parent);
 Command add_tokenize_command(CLI::App& parent);
 Command add_generate_command(CLI::App& parent);
 Command add_perplexity_command(CLI::App& parent);
+Command add_compress_command(CLI::App& parent);
 
 }  // namespace kiln::tools

@@ -52,9 +52,8 @@ int main(int argc, char** argv) {
 
     std::vector<Command> commands{add_info_command(app), add_convert_command(app),
                                   add_run_command(app), add_benchmark_command(app),
-                                  add_tokenize_command(app),
-                                  add_generate_command(app),
-                                  add_perplexity_command(app)};
+                                  add_tokenize_command(app), add_compress_command(app),
+                                  add_generate_command(app), add_perplexity_command(app)};
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

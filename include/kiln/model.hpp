@@ -23,6 +23,8 @@ public:
     const std::vector<std::shared_ptr<Node>>& results() const { return results_; }
     /// Nodes with no consumers that must still run (Assign of stateful models).
     const std::vector<std::shared_ptr<Node>>& sinks() const { return sinks_; }
+    /// Drops a sink whose effect a pass has folded into another node (a fused KV-cache update).
+    void remove_sink(const std::shared_ptr<Node>& sink);
 
     /// Model inputs are the Parameters' outputs; model outputs are the Results' inputs.
     OutputVector inputs() const;

@@ -43,6 +43,13 @@ Model::Model(std::vector<std::shared_ptr<Node>> results,
     validate();
 }
 
+void Model::remove_sink(const std::shared_ptr<Node>& sink) {
+    auto it = std::find(sinks_.begin(), sinks_.end(), sink);
+    KILN_CHECK(it != sinks_.end(), "model '", name_, "': ", sink ? sink->context() : "null",
+               " is not a sink");
+    sinks_.erase(it);
+}
+
 OutputVector Model::inputs() const {
     OutputVector v;
     for (const auto& p : parameters_) v.push_back(p->output(0));

@@ -8,6 +8,7 @@
 #include "cpu/kernels/convert.hpp"
 #include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/layer_norm_f32.hpp"
+#include "cpu/kernels/lowbit/fc_compressed_kernel.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 #include "cpu/kernels/pool/pool_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
@@ -22,9 +23,12 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
         return make_batched_matmul_f32_kernel(node, kc);
     }
     if (node.type() == "FullyConnected") return make_matmul_f32_kernel(node, kc);
+    if (node.type() == "FullyConnectedCompressed") return make_fc_compressed_kernel(node, kc);
     if (node.type() == "LayerNorm") return make_layer_norm_f32_kernel(node, kc);
     if (node.type() == "Transpose") return make_transpose_kernel(node, kc);
-    if (node.type() == "ScaledDotProductAttention") return make_attention_f32_kernel(node, kc);
+    if (node.type() == "ScaledDotProductAttention" ||
+        node.type() == "ScaledDotProductAttentionWithKVCache")
+        return make_attention_f32_kernel(node, kc);
     if (node.type() == "Convolution") {
         if (KernelFn k = make_fused_conv_kernel(node, kc)) return k;
         return make_conv2d_f32_kernel(node, kc);

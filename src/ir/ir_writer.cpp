@@ -96,7 +96,8 @@ void add_layer_rt_info(pugi::xml_node layer, const std::map<std::string, std::st
         auto a = node.append_child("attribute");
         a.append_attribute("name").set_value(k.c_str());
         a.append_attribute("version").set_value("0");
-        a.append_attribute("value").set_value(v.c_str());
+        // Flag attributes such as "decompression" have no value: OpenVINO writes none.
+        if (!v.empty()) a.append_attribute("value").set_value(v.c_str());
     }
 }
 

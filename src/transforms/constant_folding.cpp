@@ -8,7 +8,19 @@ namespace kiln {
 
 namespace {
 
-bool is_foldable(const Node& n, int64_t max_elements) {
+// The Convert that starts a low-bit weight's decompression subgraph (docs/GENAI.md, "Compressed
+// weights") stays: folding it would store the weight as f32 again, and the CPU device fuses the
+// subgraph into kernels that read the low-bit constant. Nothing after it folds either, since its
+// output is no longer a constant. f16 weights (compress_to_fp16) still fold: no kernel reads f16.
+bool is_lowbit_decompression(const Node& n) {
+    if (n.type() != "Convert" || !n.rt_info().count("decompression") || n.input_count() != 1)
+        return false;
+    const ElementType t = n.input_type(0);
+    return is_integral(t) && t != ElementType::boolean;
+}
+
+bool is_foldable(const Node& n, int64_t max_elements, bool fold_decompression) {
+    if (!fold_decompression && is_lowbit_decompression(n)) return false;
     if (n.input_count() == 0 || !n.def().eval || !n.bodies().empty()) return false;
     if (n.type() == "Result" || n.type() == "ReadValue" || n.type() == "Assign") return false;
     for (const auto& in : n.inputs())
@@ -31,7 +43,7 @@ bool ConstantFolding::run(Model& model) {
             auto it = folded.find(node->input(i));
             if (it != folded.end()) node->set_input(i, it->second);
         }
-        if (!is_foldable(*node, max_elements_)) continue;
+        if (!is_foldable(*node, max_elements_, fold_decompression_)) continue;
         TensorVector ins, outs;
         for (const auto& in : node->inputs()) ins.push_back(in.node->value());
         ExecContext ctx;

@@ -1,6 +1,6 @@
 // The CPU device's fusions apply to the builders' graphs: norms become LayerNorm, GELU becomes
-// Gelu, linear layers with a bias become FullyConnected, and attention stays one
-// ScaledDotProductAttention per layer; the fused graph is what the parity test runs.
+// Gelu, linear layers with a bias become FullyConnected, and each layer's attention and KV state
+// become one ScaledDotProductAttentionWithKVCache; the fused graph is what the parity test runs.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -21,9 +21,7 @@ std::map<std::string, size_t> runtime_types(const std::string& name, LlmConfig* 
     const fs::path folder = fs::path(test::reference_root()) / name;
     if (!fs::exists(folder / "config.json")) return {};
     *config = test::read_config(folder);
-    const test::NpyWeights weights(folder);
-    auto compiled = Core().compile_model(llm_graph_builder(config->model_type)(*config, weights),
-                                         "CPU", {{"PERF_COUNT", "YES"}});
+    auto compiled = Core().compile_model(Core().read_model(folder.string()), "CPU");
     std::map<std::string, size_t> types;
     for (const auto& n : compiled.get_runtime_model()->ordered_ops()) ++types[n->type()];
     if (std::getenv("KILN_HF_PRINT_TYPES"))
@@ -44,7 +42,10 @@ TEST(HfFusion, Gpt2) {
     EXPECT_EQ(t["Tanh"], 0u);
     EXPECT_EQ(t["FullyConnected"], 6 * layers);  // q, k, v, c_proj, c_fc, mlp.c_proj
     EXPECT_EQ(t["MatMul"], 1u);                  // the tied output projection
-    EXPECT_EQ(t["ScaledDotProductAttention"], layers);
+    // The KV-cache update runs inside attention: no ReadValue/Concat/Assign left for it.
+    EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);
+    EXPECT_EQ(t["ReadValue"], 0u);
+    EXPECT_EQ(t["Assign"], 0u);
 }
 
 TEST(HfFusion, Qwen2) {
@@ -56,7 +57,8 @@ TEST(HfFusion, Qwen2) {
     EXPECT_EQ(t["ReduceMean"], 0u);
     EXPECT_EQ(t["FullyConnected"], 3 * layers);  // q, k, v with their biases
     EXPECT_EQ(t["MatMul"], 4 * layers + 1);      // o, gate, up, down, output projection
-    EXPECT_EQ(t["ScaledDotProductAttention"], layers);
+    EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);
+    EXPECT_EQ(t["ReadValue"], 0u);
 }
 
 // The fused graph on the CPU device computes what the builder's graph computes with the
@@ -65,9 +67,7 @@ TEST(HfFusion, FusedMatchesUnfused) {
     for (const char* name : {"gpt2", "llama", "qwen2", "mistral"}) {
         const fs::path folder = fs::path(test::reference_root()) / name;
         if (!fs::exists(folder / "config.json")) GTEST_SKIP() << "no reference folder";
-        const LlmConfig c = test::read_config(folder);
-        const test::NpyWeights weights(folder);
-        auto model = llm_graph_builder(c.model_type)(c, weights);
+        auto model = Core().read_model(folder.string());
         const TensorVector inputs = {Tensor::from_vector<int64_t>({0, 9, 17, 42, 7, 3}, {2, 3}),
                                      Tensor::from_vector<int64_t>({0, 1, 1, 1, 1, 1}, {2, 3}),
                                      Tensor::from_vector<int64_t>({1, 0, 1, 0, 1, 2}, {2, 3})};

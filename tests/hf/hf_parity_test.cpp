@@ -1,5 +1,6 @@
-// The Hugging Face graph builders against PyTorch (tests/hf/make_reference.py): the stateful
-// graph, compiled for the CPU device, prefills a prompt and decodes one token per step from its
+// The Hugging Face graph builders against PyTorch (tests/hf/make_reference.py): each folder
+// read by Core::read_model (config.json and safetensors through Kiln's reader, then the
+// builder), compiled for the CPU device, prefills a prompt and decodes one token per step from its
 // KV state; its logits must match the cache-free reference within 1e-4 (max |diff| / max |ref|)
 // and its 64-token greedy continuation must be the reference's, token for token. A left-padded
 // batch of two prompts checks the padding mask and padding-aware positions.
@@ -153,8 +154,7 @@ void run_parity(const std::string& name) {
     if (!load(name, &r))
         GTEST_SKIP() << "no reference in " << r.folder
                      << ": run tests/hf/make_reference.py (ctest runs it as hf_make_reference)";
-    const test::NpyWeights weights(r.folder);
-    auto model = llm_graph_builder(r.config.model_type)(r.config, weights);
+    auto model = Core().read_model(r.folder.string());
     ASSERT_EQ(model->rt_info().at("model_type"), r.config.model_type);
     Session s(model);
     const double greedy = check_greedy(s, r);

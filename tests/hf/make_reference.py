@@ -5,11 +5,12 @@ graph-builder parity test (tests/hf/hf_parity_test.cpp).
 usage: make_reference.py OUT_DIR
 
 For each architecture (gpt2, llama with grouped-query attention and llama3 RoPE scaling, qwen2
-with q/k/v biases and tied embeddings, mistral with a sliding window shorter than the sequence)
+with q/k/v biases and tied embeddings, mistral with a sliding window shorter than the sequence,
+llama_dynamic with dynamic NTK RoPE scaling, compared on single forward passes only)
 OUT_DIR/<name>/ gets:
-  config.json, model.safetensors (llama: two shards + model.safetensors.index.json; qwen2 in
-  bfloat16, mistral in float16), npy/<tensor name>.npy (the same tensors, as read back),
-  (llama_dynamic: dynamic NTK RoPE scaling, compared on single forward passes only)
+  config.json, tokenizer.json (two-letter tokens, for the generation pipeline),
+  model.safetensors (llama: two shards + model.safetensors.index.json; qwen2 in bfloat16,
+  mistral in float16), npy/<tensor name>.npy (the same tensors, as read back),
   reference/: prompt_logits.npy [1, L, V], greedy_logits.npy [64, V] (the logits each greedy
   token was chosen from), batch_logits.npy [2, L, V] (a left-padded batch) and reference.json
   (token ids, masks, position ids, the greedy continuations).
@@ -235,11 +236,25 @@ def write_safetensors(path, tensors):
     return offset
 
 
+def tokenizer_json(vocab_size):
+    """A byte-level BPE tokenizer without merges whose token i is a two-letter ASCII string, so
+    that any generated id decodes to text."""
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = {letters[i // 26] + letters[i % 26]: i for i in range(vocab_size)}
+    return {"version": "1.0", "added_tokens": [], "normalizer": None,
+            "pre_tokenizer": {"type": "ByteLevel", "add_prefix_space": False,
+                              "trim_offsets": True, "use_regex": True},
+            "post_processor": None, "decoder": {"type": "ByteLevel"},
+            "model": {"type": "BPE", "vocab": vocab, "merges": []}}
+
+
 def write_folder(folder, cfg, stored, shards):
     os.makedirs(os.path.join(folder, "npy"), exist_ok=True)
     os.makedirs(os.path.join(folder, "reference"), exist_ok=True)
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
+    with open(os.path.join(folder, "tokenizer.json"), "w") as f:
+        json.dump(tokenizer_json(cfg["vocab_size"]), f)
     names = list(stored)
     if shards == 1:
         write_safetensors(os.path.join(folder, "model.safetensors"), stored)

@@ -280,6 +280,11 @@ TEST(CpuAttentionKernel, MatchesReferenceOnOddSizes) {
         check_sdpa_kernel({1, 5, 33, 7}, {1, 5, 33, 7}, {1, 5, 33, 7}, nullptr, false, true,
                           threads);
         check_sdpa_kernel({3, 1, 4}, {1, 40, 4}, {3, 40, 6}, nullptr, false, false, threads);
+        // Few query rows (decode): dot products straight from K and V, with embedding and
+        // value tails that are not multiples of the vector width.
+        check_sdpa_kernel({2, 3, 5, 9}, {2, 3, 19, 9}, {2, 3, 19, 70}, &m1, false, false, threads);
+        check_sdpa_kernel({1, 5, 7, 17}, {1, 5, 7, 17}, {1, 5, 7, 17}, nullptr, false, true,
+                          threads);
     }
 }
 

@@ -1,9 +1,13 @@
 #include "cpu/kernels/attention_f32.hpp"
 
 #include <cmath>
+#include <algorithm>
 #include <limits>
+#include <map>
+#include <string>
 #include <vector>
 
+#include "cpu/kernels/attention/decode_rows.hpp"
 #include "cpu/kernels/attention/softmax_row.hpp"
 #include "cpu/kernels/gemm/gemm.hpp"
 #include "ops/common/shape_utils.hpp"
@@ -20,114 +24,238 @@ std::vector<int64_t> broadcast_index(const Shape& batch, const Shape& operand) {
     return idx;
 }
 
+// Attention over K and V given as pointers with the distance between consecutive [S, E]
+// matrices, so a cache with spare capacity between heads is read where it lies.
+struct Operand {
+    const float* data;
+    Shape shape;             // logical [..., S, E]
+    int64_t matrix_stride;   // elements from one matrix to the next
+};
+
+struct AttentionSetup {
+    bool causal;
+    gemm::Isa isa;
+    void (*softmax)(float*, int64_t, int64_t, const attention::SoftmaxRow&);
+    void (*dot_rows)(const float*, const float*, int64_t, int64_t, float*);
+    void (*weighted_rows)(const float*, const float*, int64_t, int64_t, float*);
+    std::string context;
+};
+
+// Up to this many query rows per matrix (a decode step; with grouped-query attention, one row
+// per query head of the group), dot products straight from K and V beat packing them for the
+// GEMM, which would copy the whole cache every step.
+constexpr int64_t kDirectRows = 16;
+
+Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const Operand& v,
+              const Tensor* mask_in, const Tensor* scale_in, ExecContext& ctx) {
+    KILN_CHECK(q.rank() >= 2 && k.shape.size() >= 2 && v.shape.size() >= 2, a.context,
+               " query, key and value must be at least 2-D");
+    const int64_t l = q.shape()[q.rank() - 2], e = q.shape().back();
+    const int64_t s = k.shape[k.shape.size() - 2], ev = v.shape.back();
+    KILN_CHECK(k.shape.back() == e && v.shape[v.shape.size() - 2] == s, a.context, " query ",
+               to_string(q.shape()), ", key ", to_string(k.shape), " and value ",
+               to_string(v.shape), " do not fit together");
+    const Shape batch =
+        broadcast_static(broadcast_static(batch_of(q.shape()), batch_of(k.shape)), batch_of(v.shape));
+    Shape out_shape = batch;
+    out_shape.push_back(l);
+    out_shape.push_back(ev);
+    Tensor y(ElementType::f32, out_shape);
+    const int64_t count = shape_size(batch);
+    const float scale = scale_in ? static_cast<float>(scale_in->value_as_double(0))
+                                 : 1.f / std::sqrt(static_cast<float>(e));
+    // The mask as f32 with its strides over the [batch..., L, S] scores.
+    Tensor mask;
+    std::vector<int64_t> mask_strides;
+    if (mask_in && !a.causal) {
+        const Tensor& m = *mask_in;
+        if (m.element_type() == ElementType::boolean) {
+            mask = Tensor(ElementType::f32, m.shape());
+            for (int64_t i = 0; i < m.size(); ++i)
+                mask.data<float>()[i] =
+                    m.data<bool>()[i] ? 0.f : -std::numeric_limits<float>::infinity();
+        } else {
+            mask = m;
+        }
+        Shape scores = batch;
+        scores.push_back(l);
+        scores.push_back(s);
+        KILN_CHECK(broadcast_static(scores, m.shape()) == scores, a.context, " attn_mask ",
+                   to_string(m.shape()), " does not broadcast to the scores ", to_string(scores));
+        mask_strides = broadcast_strides(m.shape(), scores);
+    }
+    const std::vector<int64_t> qi = broadcast_index(batch, batch_of(q.shape()));
+    const std::vector<int64_t> ki = broadcast_index(batch, batch_of(k.shape));
+    const std::vector<int64_t> vi = broadcast_index(batch, batch_of(v.shape));
+    const float* qd = q.data<float>();
+    const float* md = mask.empty() ? nullptr : mask.data<float>();
+    float* yd = y.data<float>();
+    if (count > 0 && l > 0 && ev > 0) {
+        threads_of(ctx).parallel_for(0, count, 2 * l * s * (e + ev), [&](int64_t lo, int64_t hi) {
+            thread_local std::vector<float> scores;
+            scores.resize(static_cast<size_t>(l * s));
+            for (int64_t b = lo; b < hi; ++b) {
+                float* yb = yd + b * l * ev;
+                if (s == 0 || e == 0) {
+                    // No keys (or empty embeddings): softmax of nothing, or of zeros.
+                    std::fill(yb, yb + l * ev, 0.f);
+                    if (s == 0) continue;
+                }
+                const bool direct = l <= kDirectRows;
+                if (e > 0 && direct) {
+                    for (int64_t i = 0; i < l; ++i)
+                        a.dot_rows(qd + qi[b] * l * e + i * e, k.data + ki[b] * k.matrix_stride,
+                                   s, e, scores.data() + i * s);
+                } else if (e > 0) {
+                    const gemm::PackedB kt =
+                        gemm::pack_b(k.data + ki[b] * k.matrix_stride, e, s, e, true, a.isa);
+                    gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
+                } else {
+                    std::fill(scores.begin(), scores.end(), 0.f);
+                }
+                // Mask offset of this matrix: its batch coordinates through the strides.
+                int64_t moff = 0;
+                if (md) {
+                    int64_t rest = b;
+                    for (size_t d = batch.size(); d-- > 0;) {
+                        moff += (rest % batch[d]) * mask_strides[d];
+                        rest /= batch[d];
+                    }
+                }
+                for (int64_t i = 0; i < l; ++i) {
+                    attention::SoftmaxRow row;
+                    row.scale = scale;
+                    if (md) {
+                        row.mask = md + moff + i * mask_strides[batch.size()];
+                        row.mask_stride = mask_strides[batch.size() + 1];
+                    }
+                    const int64_t valid = a.causal ? std::min(s, i + 1) : s;
+                    a.softmax(scores.data() + i * s, s, valid, row);
+                }
+                if (direct) {
+                    for (int64_t i = 0; i < l; ++i)
+                        a.weighted_rows(scores.data() + i * s, v.data + vi[b] * v.matrix_stride, s,
+                                        ev, yb + i * ev);
+                    continue;
+                }
+                const gemm::PackedB vp =
+                    gemm::pack_b(v.data + vi[b] * v.matrix_stride, s, ev, ev, false, a.isa);
+                gemm::gemm(scores.data(), s, vp, yb, ev, l);
+            }
+        });
+    }
+    return y;
+}
+
+AttentionSetup setup_for(const Node& node, const KernelContext& kc, bool causal) {
+    const bool avx512 = gemm::best_isa() == gemm::Isa::avx512;
+    return {causal,
+            gemm::packing_isa(kc.bf16),
+            avx512 ? attention::softmax_row_avx512 : attention::softmax_row_scalar,
+            avx512 ? attention::dot_rows_avx512 : attention::dot_rows_scalar,
+            avx512 ? attention::weighted_rows_avx512 : attention::weighted_rows_scalar,
+            node.context()};
+}
+
+Operand contiguous(const Tensor& t) {
+    const Shape& sh = t.shape();
+    const int64_t matrix = sh.size() >= 2 ? sh[sh.size() - 2] * sh.back() : 0;
+    return {t.data<float>(), sh, matrix};
+}
+
+// A KV cache kept in place across steps: [B, H, capacity, E] with the first `length` rows of
+// each head filled. The request's variable map holds the buffer under the variable id and the
+// length beside it, so reset_state() forgets both.
+class KvCache {
+public:
+    KvCache(std::map<std::string, Tensor>& vars, const std::string& id)
+        : buffer_(vars[id]), length_(vars[id + kLengthSuffix]) {}
+
+    // Appends `fresh` [B, H, S, E] (starting from `init` when empty) and returns the whole cache.
+    Operand append(const Tensor& init, const Tensor& fresh, const std::string& context) {
+        const Shape& f = fresh.shape();
+        KILN_CHECK(f.size() == 4, context, " new keys/values must be 4-D, got ", to_string(f));
+        if (buffer_.empty()) {
+            const Shape& i = init.shape();
+            KILN_CHECK(i.size() == 4 && i[0] == f[0] && i[1] == f[1] && i[3] == f[3], context,
+                       " the cache initializer ", to_string(i), " does not fit the new rows ",
+                       to_string(f));
+            grow(f[0], f[1], f[3], i[2] + f[2], 0);
+            copy_rows(init.data<float>(), i[2], 0);
+            set_length(i[2]);
+        }
+        const Shape& b = buffer_.shape();
+        KILN_CHECK(b[0] == f[0] && b[1] == f[1] && b[3] == f[3], context, " the cached ",
+                   to_string(Shape{b[0], b[1], length(), b[3]}), " and the new ", to_string(f),
+                   " do not fit together (a new batch size needs reset_state())");
+        const int64_t used = length();
+        if (used + f[2] > b[2]) grow(b[0], b[1], b[3], used + f[2], used);
+        copy_rows(fresh.data<float>(), f[2], used);
+        set_length(used + f[2]);
+        const Shape& nb = buffer_.shape();
+        return {buffer_.data<float>(), Shape{nb[0], nb[1], length(), nb[3]}, nb[2] * nb[3]};
+    }
+
+    static constexpr const char* kLengthSuffix = "\x1f" "length";
+
+private:
+    int64_t length() const { return length_.empty() ? 0 : *length_.data<int64_t>(); }
+    void set_length(int64_t n) {
+        if (length_.empty()) length_ = Tensor(ElementType::i64, {});
+        *length_.data<int64_t>() = n;
+    }
+    // Room for at least `rows` rows per head (doubling, so appends cost O(1) amortized),
+    // keeping the first `keep` rows.
+    void grow(int64_t batch, int64_t heads, int64_t e, int64_t rows, int64_t keep) {
+        const int64_t old_cap = buffer_.empty() ? 0 : buffer_.shape()[2];
+        const int64_t cap = std::max({rows, 2 * old_cap, int64_t{256}});
+        Tensor bigger(ElementType::f32, Shape{batch, heads, cap, e});
+        for (int64_t m = 0; m < batch * heads && keep > 0; ++m)
+            std::copy_n(buffer_.data<float>() + m * old_cap * e, keep * e,
+                        bigger.data<float>() + m * cap * e);
+        buffer_ = std::move(bigger);
+    }
+    // Rows [at, at + n) of every head from `src` [B, H, n, E].
+    void copy_rows(const float* src, int64_t n, int64_t at) {
+        const Shape& b = buffer_.shape();
+        const int64_t e = b[3], cap = b[2];
+        for (int64_t m = 0; m < b[0] * b[1]; ++m)
+            std::copy_n(src + m * n * e, n * e, buffer_.data<float>() + (m * cap + at) * e);
+    }
+
+    Tensor& buffer_;
+    Tensor& length_;
+};
+
 }  // namespace
 
 KernelFn make_attention_f32_kernel(const Node& node, const KernelContext& kc) {
+    if (node.type() == "ScaledDotProductAttentionWithKVCache") {
+        for (size_t i = 0; i < 6; ++i)
+            if (node.input_type(i) != ElementType::f32) return {};
+        const AttentionSetup setup = setup_for(node, kc, false);
+        const std::string key_id = node.attrs().get_string("key_variable_id");
+        const std::string value_id = node.attrs().get_string("value_variable_id");
+        return [setup, key_id, value_id](const TensorVector& in, TensorVector& out,
+                                         ExecContext& ctx) {
+            KILN_CHECK(ctx.variables, setup.context, " needs variable state");
+            const Operand k = KvCache(*ctx.variables, key_id).append(in[3], in[1], setup.context);
+            const Operand v =
+                KvCache(*ctx.variables, value_id).append(in[4], in[2], setup.context);
+            out.assign(1, attend(setup, in[0], k, v, &in[5], &in[6], ctx));
+        };
+    }
     if (node.type() != "ScaledDotProductAttention") return {};
     for (size_t i = 0; i < 3; ++i)
         if (node.input_type(i) != ElementType::f32) return {};
     if (node.input_count() > 3 && node.input_type(3) != ElementType::f32 &&
         node.input_type(3) != ElementType::boolean)
         return {};
-    const bool causal = node.attrs().get_bool("causal", false);
-    const gemm::Isa isa = gemm::packing_isa(kc.bf16);
-    const auto softmax = gemm::best_isa() == gemm::Isa::avx512 ? attention::softmax_row_avx512
-                                                               : attention::softmax_row_scalar;
-    const std::string context = node.context();
-
-    return [causal, isa, softmax, context](const TensorVector& in, TensorVector& out,
-                                           ExecContext& ctx) {
-        const Tensor &q = in[0], &k = in[1], &v = in[2];
-        KILN_CHECK(q.rank() >= 2 && k.rank() >= 2 && v.rank() >= 2, context,
-                   " query, key and value must be at least 2-D");
-        const int64_t l = q.shape()[q.rank() - 2], e = q.shape().back();
-        const int64_t s = k.shape()[k.rank() - 2], ev = v.shape().back();
-        KILN_CHECK(k.shape().back() == e && v.shape()[v.rank() - 2] == s, context, " query ",
-                   to_string(q.shape()), ", key ", to_string(k.shape()), " and value ",
-                   to_string(v.shape()), " do not fit together");
-        const Shape batch = broadcast_static(
-            broadcast_static(batch_of(q.shape()), batch_of(k.shape())), batch_of(v.shape()));
-        Shape out_shape = batch;
-        out_shape.push_back(l);
-        out_shape.push_back(ev);
-        Tensor y(ElementType::f32, out_shape);
-        const int64_t count = shape_size(batch);
-        const float scale = in.size() > 4 ? static_cast<float>(in[4].value_as_double(0))
-                                          : 1.f / std::sqrt(static_cast<float>(e));
-        // The mask as f32 with its strides over the [batch..., L, S] scores.
-        Tensor mask;
-        std::vector<int64_t> mask_strides;
-        if (in.size() > 3 && !causal) {
-            const Tensor& m = in[3];
-            if (m.element_type() == ElementType::boolean) {
-                mask = Tensor(ElementType::f32, m.shape());
-                for (int64_t i = 0; i < m.size(); ++i)
-                    mask.data<float>()[i] =
-                        m.data<bool>()[i] ? 0.f : -std::numeric_limits<float>::infinity();
-            } else {
-                mask = m;
-            }
-            Shape scores = batch;
-            scores.push_back(l);
-            scores.push_back(s);
-            KILN_CHECK(broadcast_static(scores, m.shape()) == scores, context, " attn_mask ",
-                       to_string(m.shape()), " does not broadcast to the scores ",
-                       to_string(scores));
-            mask_strides = broadcast_strides(m.shape(), scores);
-        }
-        const std::vector<int64_t> qi = broadcast_index(batch, batch_of(q.shape()));
-        const std::vector<int64_t> ki = broadcast_index(batch, batch_of(k.shape()));
-        const std::vector<int64_t> vi = broadcast_index(batch, batch_of(v.shape()));
-        const float* qd = q.data<float>();
-        const float* kd = k.data<float>();
-        const float* vd = v.data<float>();
-        const float* md = mask.empty() ? nullptr : mask.data<float>();
-        float* yd = y.data<float>();
-        if (count > 0 && l > 0 && ev > 0) {
-            threads_of(ctx).parallel_for(
-                0, count, 2 * l * s * (e + ev), [&](int64_t lo, int64_t hi) {
-                    thread_local std::vector<float> scores;
-                    scores.resize(static_cast<size_t>(l * s));
-                    for (int64_t b = lo; b < hi; ++b) {
-                        float* yb = yd + b * l * ev;
-                        if (s == 0 || e == 0) {
-                            // No keys (or empty embeddings): softmax of nothing, or of zeros.
-                            std::fill(yb, yb + l * ev, 0.f);
-                            if (s == 0) continue;
-                        }
-                        if (e > 0) {
-                            const gemm::PackedB kt =
-                                gemm::pack_b(kd + ki[b] * s * e, e, s, e, true, isa);
-                            gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
-                        } else {
-                            std::fill(scores.begin(), scores.end(), 0.f);
-                        }
-                        // Mask offset of this matrix: its batch coordinates through the strides.
-                        int64_t moff = 0;
-                        if (md) {
-                            int64_t rest = b;
-                            for (size_t d = batch.size(); d-- > 0;) {
-                                moff += (rest % batch[d]) * mask_strides[d];
-                                rest /= batch[d];
-                            }
-                        }
-                        for (int64_t i = 0; i < l; ++i) {
-                            attention::SoftmaxRow row;
-                            row.scale = scale;
-                            if (md) {
-                                row.mask = md + moff + i * mask_strides[batch.size()];
-                                row.mask_stride = mask_strides[batch.size() + 1];
-                            }
-                            const int64_t valid = causal ? std::min(s, i + 1) : s;
-                            softmax(scores.data() + i * s, s, valid, row);
-                        }
-                        const gemm::PackedB vp =
-                            gemm::pack_b(vd + vi[b] * s * ev, s, ev, ev, false, isa);
-                        gemm::gemm(scores.data(), s, vp, yb, ev, l);
-                    }
-                });
-        }
-        out.assign(1, std::move(y));
+    const AttentionSetup setup = setup_for(node, kc, node.attrs().get_bool("causal", false));
+    return [setup](const TensorVector& in, TensorVector& out, ExecContext& ctx) {
+        out.assign(1, attend(setup, in[0], contiguous(in[1]), contiguous(in[2]),
+                             in.size() > 3 ? &in[3] : nullptr, in.size() > 4 ? &in[4] : nullptr,
+                             ctx));
     };
 }
 

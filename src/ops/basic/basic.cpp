@@ -34,7 +34,16 @@ void eval_identity(const Node&, const TensorVector& in, TensorVector& out, ExecC
 void infer_read_value(ShapeContext& ctx) {
     ctx.expect_inputs(0, 1);
     ctx.check(!ctx.attrs().get_string("variable_id", "").empty(), "needs a variable_id");
-    if (ctx.input_count() == 1) {
+    const std::string declared = ctx.attrs().get_string("variable_shape", "");
+    if (ctx.input_count() == 1 && !declared.empty()) {
+        // The variable's declared shape, not the initializer's: a KV cache starts with 0 rows
+        // and grows, and a pass must not take the first value's length for the variable's.
+        const PartialShape shape = parse_partial_shape(declared);
+        ctx.check(shape.compatible(ctx.input_shape(0)), "initializer ",
+                  to_string(ctx.input_shape(0)), " does not fit the variable shape ",
+                  to_string(shape));
+        ctx.set_output(0, ctx.input_type(0), shape);
+    } else if (ctx.input_count() == 1) {
         ctx.set_output(0, ctx.input_type(0), ctx.input_shape(0));
     } else {
         ctx.set_output(0, element_type_from_string(ctx.attrs().get_string("variable_type")),

@@ -93,6 +93,21 @@ void convert_tensor(const Tensor& in, Tensor& out) {
     });
 }
 
+// 4-bit integers (compressed weights) unpack to i8 first, the first element in the low nibble.
+Tensor unpack_4bit(const Tensor& in) {
+    Tensor wide(ElementType::i8, in.shape());
+    const auto* b = static_cast<const uint8_t*>(in.raw_data());
+    int8_t* o = wide.data<int8_t>();
+    const bool sign = in.element_type() == ElementType::i4;
+    for (int64_t i = 0; i < in.size(); ++i) {
+        const int v = (b[i / 2] >> (4 * (i & 1))) & 0xF;
+        o[i] = static_cast<int8_t>(sign && v >= 8 ? v - 16 : v);
+    }
+    return wide;
+}
+
+bool is_4bit(ElementType t) { return t == ElementType::i4 || t == ElementType::u4; }
+
 void check_convertible(ShapeContext& ctx, ElementType t) {
     ctx.check(t == ElementType::dynamic || t == ElementType::string || bit_width(t) >= 8,
               "does not support element type ", to_string(t));
@@ -102,7 +117,7 @@ void infer_convert(ShapeContext& ctx) {
     ctx.expect_inputs(1);
     const ElementType to = element_type_from_string(ctx.attrs().get_string("destination_type"));
     check_convertible(ctx, to);
-    check_convertible(ctx, ctx.input_type(0));
+    if (!is_4bit(ctx.input_type(0))) check_convertible(ctx, ctx.input_type(0));
     ctx.set_output(0, to, ctx.input_shape(0));
 }
 
@@ -118,6 +133,10 @@ void eval_convert(const Node& node, const TensorVector& in, TensorVector& out, E
     if (in[0].element_type() == out[0].element_type() &&
         in[0].element_type() != ElementType::string) {
         out[0] = in[0];
+        return;
+    }
+    if (is_4bit(in[0].element_type())) {
+        convert_tensor(unpack_4bit(in[0]), out[0]);
         return;
     }
     convert_tensor(in[0], out[0]);

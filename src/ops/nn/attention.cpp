@@ -56,13 +56,13 @@ void infer_sdpa(ShapeContext& ctx) {
     ctx.set_output(0, ctx.input_type(0), PartialShape(out));
 }
 
-void eval_sdpa(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
-    allocate_outputs(node, in, out);
+// Attention of `in` (query, key, value[, attn_mask[, scale]]) into `out`, allocated to the
+// broadcast batch x [L, Ev].
+void sdpa_reference(const TensorVector& in, bool causal, TensorVector& out) {
     const Shape& qs = in[0].shape();
     const Shape& ks = in[1].shape();
     const Shape& vs = in[2].shape();
     const int64_t l = qs[qs.size() - 2], e = qs.back(), s = ks[ks.size() - 2], ev = vs.back();
-    const bool causal = node.attrs().get_bool("causal", false);
     const bool has_mask = in.size() > 3 && !causal;
     const double scale =
         in.size() > 4 ? in[4].value_as_double(0) : 1.0 / std::sqrt(static_cast<double>(e));
@@ -127,10 +127,77 @@ void eval_sdpa(const Node& node, const TensorVector& in, TensorVector& out, Exec
     });
 }
 
+void eval_sdpa(const Node& node, const TensorVector& in, TensorVector& out, ExecContext&) {
+    allocate_outputs(node, in, out);
+    sdpa_reference(in, node.attrs().get_bool("causal", false), out);
+}
+
+// ScaledDotProductAttentionWithKVCache (kiln1): a CPU fusion of ReadValue -> Concat(axis 2) ->
+// Assign for the keys and for the values, and the attention that reads both concatenations.
+// Inputs: query [B, H, L, E], new keys [B, H, S, E], new values [B, H, S, Ev], the key and value
+// initializers (used when the variable has no value yet), attn_mask, scale. Attributes:
+// key_variable_id, value_variable_id. Keeping the update inside one node lets a device append
+// to the cache in place instead of copying it whole every step.
+void infer_sdpa_kv(ShapeContext& ctx) {
+    ctx.expect_inputs(7);
+    for (const char* id : {"key_variable_id", "value_variable_id"})
+        ctx.check(!ctx.attrs().get_string(id, "").empty(), "needs a ", id);
+    for (size_t i = 0; i < 5; ++i) {
+        const PartialShape& p = ctx.input_shape(i);
+        ctx.check(!p.rank_is_static() || p.size() == 4, "input ", i, " must be 4-D, got ",
+                  to_string(p));
+        ctx.check(ctx.input_type(i) == ElementType::f32 || ctx.input_type(i) == ElementType::dynamic,
+                  "input ", i, " must be f32, got ", to_string(ctx.input_type(i)));
+    }
+    const PartialShape& q = ctx.input_shape(0);
+    const PartialShape& v = ctx.input_shape(2);
+    if (!q.rank_is_static() || !v.rank_is_static()) {
+        ctx.set_output(0, ElementType::f32, PartialShape());
+        return;
+    }
+    ctx.set_output(0, ElementType::f32, PartialShape({q[0], q[1], q[2], v[3]}));
+}
+
+// `past` and `fresh` joined on axis 2 (both 4-D, equal elsewhere).
+Tensor concat_axis2(const Tensor& past, const Tensor& fresh, const std::string& what) {
+    const Shape& p = past.shape();
+    const Shape& f = fresh.shape();
+    KILN_CHECK(p.size() == 4 && f.size() == 4 && p[0] == f[0] && p[1] == f[1] && p[3] == f[3],
+               "the cached ", what, " ", to_string(p), " and the new ", what, " ", to_string(f),
+               " do not fit together (a new batch size needs reset_state())");
+    Tensor all(ElementType::f32, Shape{p[0], p[1], p[2] + f[2], p[3]});
+    const int64_t rows = p[0] * p[1], pe = p[2] * p[3], fe = f[2] * f[3];
+    float* dst = all.data<float>();
+    for (int64_t r = 0; r < rows; ++r) {
+        std::copy_n(past.data<float>() + r * pe, pe, dst);
+        std::copy_n(fresh.data<float>() + r * fe, fe, dst + pe);
+        dst += pe + fe;
+    }
+    return all;
+}
+
+void eval_sdpa_kv(const Node& node, const TensorVector& in, TensorVector& out, ExecContext& ctx) {
+    KILN_CHECK(ctx.variables, node.context(), " needs variable state");
+    auto& vars = *ctx.variables;
+    Tensor all[2];
+    const char* ids[2] = {"key_variable_id", "value_variable_id"};
+    for (int i = 0; i < 2; ++i) {
+        const std::string id = node.attrs().get_string(ids[i]);
+        auto it = vars.find(id);
+        const Tensor& past = it != vars.end() ? it->second : in[3 + i];
+        all[i] = concat_axis2(past, in[1 + i], i == 0 ? "keys" : "values");
+        vars[id] = all[i];
+    }
+    const Shape& q = in[0].shape();
+    out.assign(1, Tensor(ElementType::f32, Shape{q[0], q[1], q[2], all[1].shape()[3]}));
+    sdpa_reference({in[0], all[0], all[1], in[5], in[6]}, false, out);
+}
+
 }  // namespace
 
 void register_attention(OpRegistry& r) {
     r.add({"ScaledDotProductAttention", "opset13", infer_sdpa, eval_sdpa});
+    r.add({"ScaledDotProductAttentionWithKVCache", "kiln1", infer_sdpa_kv, eval_sdpa_kv});
 }
 
 }  // namespace kiln::nn

