@@ -52,6 +52,16 @@ TEST_F(GenerateCli, StopStringsSeedsAndBatches) {
         << r.out << " vs " << alone.out;
 }
 
+TEST_F(GenerateCli, ChatRendersTheModelsTemplate) {
+    write_text(dir_ / "tokenizer_config.json",
+               R"({"eos_token": "</s>", "chat_template":
+                   "{% for m in messages %}{{ m.content }}{% if not loop.last %} {% endif %}{% endfor %}"})");
+    const auto chat = kiln("generate " + model() + " -p abc -n 5 --chat --system 'be brief'");
+    ASSERT_EQ(chat.code, 0) << chat.err;
+    EXPECT_EQ(chat.out, kiln("generate " + model() + " -p 'be brief abc' -n 5").out);
+    EXPECT_NE(chat.out, kiln("generate " + model() + " -p abc -n 5").out);
+}
+
 TEST_F(GenerateCli, BadOptionsAreCleanErrors) {
     expect_clean_error(kiln("generate " + model() + " -n 3"), "--prompt");
     expect_clean_error(kiln("generate " + model() + " -p a --top-p 1.5"),
