@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "commands.hpp"
+#include "kiln/chat_template.hpp"
 #include "kiln/error.hpp"
 #include "kiln/llm_pipeline.hpp"
 #include "llm_options.hpp"
@@ -21,7 +22,8 @@ struct GenerateOptions {
     std::optional<size_t> max_new_tokens, min_new_tokens, top_k;
     std::optional<float> temperature, top_p, min_p, repetition, presence, frequency;
     std::optional<uint64_t> seed;
-    bool greedy = false, sample = false, ignore_eos = false, batch = false;
+    std::string system;
+    bool greedy = false, sample = false, ignore_eos = false, batch = false, chat = false;
 };
 
 std::string read_file(const std::string& path) {
@@ -82,8 +84,30 @@ void run_generate(const GenerateOptions& o) {
     std::snprintf(line, sizeof line, "Load: %.1f ms\n", load_ms);
     std::cerr << line;
 
+    // With --chat each prompt is one user turn rendered by the model's chat template (ChatML
+    // when it has none); the template writes the special tokens, so none are added when encoding.
+    std::vector<std::vector<int64_t>> ids;
+    if (o.chat) {
+        const TokenizerConfig& tc = pipe.tokenizer_config();
+        const ChatTemplate chat(tc.chat_template.empty() ? ChatTemplate::chatml_default()
+                                                         : tc.chat_template);
+        for (const auto& p : prompts) {
+            std::vector<ChatMessage> messages;
+            if (!o.system.empty()) messages.push_back({"system", o.system});
+            messages.push_back({"user", p});
+            const std::string text = chat.apply(
+                messages, true, {{"bos_token", tc.bos_token}, {"eos_token", tc.eos_token}});
+            ids.push_back(pipe.tokenizer().encode(text, /*add_special_tokens=*/false));
+        }
+    }
+    auto generate = [&](size_t i, const StreamerCallback& streamer) {
+        return o.chat ? pipe.generate_ids({ids[i]}, config, streamer)
+                      : pipe.generate(prompts[i], config, streamer);
+    };
+
     if (o.batch && prompts.size() > 1) {
-        const GenerationResult r = pipe.generate(prompts, config);
+        const GenerationResult r =
+            o.chat ? pipe.generate_ids(ids, config) : pipe.generate(prompts, config);
         for (size_t i = 0; i < r.texts.size(); ++i)
             std::cout << "--- prompt " << i + 1 << " (" << r.finish_reasons[i] << ") ---\n"
                       << r.texts[i] << "\n";
@@ -93,7 +117,7 @@ void run_generate(const GenerateOptions& o) {
     }
     for (size_t i = 0; i < prompts.size(); ++i) {
         if (prompts.size() > 1) std::cout << "--- prompt " << i + 1 << " ---\n";
-        const GenerationResult r = pipe.generate(prompts[i], config, [](const std::string& s) {
+        const GenerationResult r = generate(i, [](const std::string& s) {
             std::cout << s << std::flush;
             return true;
         });
@@ -110,8 +134,7 @@ Command add_generate_command(CLI::App& parent) {
         "generate", "Generate text with an LLM, streaming it to stdout (timings on stderr).");
     o->run.add_to(app);
     // One value per flag, so that `--prompt TEXT MODEL` leaves MODEL to the positional.
-    app->add_option("-p,--prompt", o->prompts, "Prompt text (repeatable)")
-        ->allow_extra_args(false);
+    app->add_option("-p,--prompt", o->prompts, "Prompt text (repeatable)")->allow_extra_args(false);
     app->add_option("--prompt-file", o->prompt_files, "A file holding one prompt (repeatable)")
         ->allow_extra_args(false);
     app->add_option("-n,--max-new-tokens", o->max_new_tokens,
@@ -121,8 +144,7 @@ Command add_generate_command(CLI::App& parent) {
     auto* sample = app->add_flag("--sample", o->sample,
                                  "Sample with the model's default temperature and filters");
     std::vector<CLI::Option*> sampling{
-        sample,
-        app->add_option("--temperature", o->temperature, "Sampling temperature (> 0)"),
+        sample, app->add_option("--temperature", o->temperature, "Sampling temperature (> 0)"),
         app->add_option("--top-k", o->top_k, "Keep the k most probable tokens (0: all)"),
         app->add_option("--top-p", o->top_p, "Nucleus sampling: keep probability mass p"),
         app->add_option("--min-p", o->min_p,
@@ -138,6 +160,9 @@ Command add_generate_command(CLI::App& parent) {
     app->add_option("--stop", o->stops, "Stop when the text contains this (repeatable)")
         ->allow_extra_args(false);
     app->add_flag("--ignore-eos", o->ignore_eos, "Do not stop at the end-of-sequence token");
+    app->add_flag("--chat", o->chat,
+                  "Send each prompt as a user message through the model's chat template");
+    app->add_option("--system", o->system, "A system message before the prompt (with --chat)");
     app->add_flag("--batch-prompts", o->batch,
                   "Run every prompt in one batch (left-padded) instead of one after another; "
                   "prints each text at the end");

@@ -30,8 +30,7 @@ void run_perplexity(const PerplexityCliOptions& o) {
     LLMPipeline pipe(o.run.model, o.run.device, o.run.properties());
     const auto t0 = std::chrono::steady_clock::now();
     const PerplexityResult r = pipe.perplexity(text.str(), {o.max_context, o.chunk});
-    const double s =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     char line[160];
     std::snprintf(line, sizeof line, "Perplexity: %.4f (%zu tokens scored, mean NLL %.5f)\n",
                   r.perplexity, r.scored_tokens, r.mean_nll);
@@ -45,8 +44,7 @@ void run_perplexity(const PerplexityCliOptions& o) {
 
 Command add_perplexity_command(CLI::App& parent) {
     auto o = std::make_shared<PerplexityCliOptions>();
-    CLI::App* app =
-        parent.add_subcommand("perplexity", "Perplexity of an LLM on a text file.");
+    CLI::App* app = parent.add_subcommand("perplexity", "Perplexity of an LLM on a text file.");
     o->run.add_to(app);
     app->add_option("-f,--text-file", o->text_file, "The text to score")->required();
     app->add_option("--max-context", o->max_context,

@@ -77,8 +77,8 @@ using StreamerCallback = std::function<bool(const std::string& text)>;
 struct GenerationMetrics {
     /// From generate() to the first token of every row sampled (tokenization and prefill).
     double ttft_ms = 0;
-    double prefill_ms = 0;  // the prefill inference and the first sampling
-    double decode_ms = 0;   // every later step
+    double prefill_ms = 0;        // the prefill inference and the first sampling
+    double decode_ms = 0;         // every later step
     size_t prompt_tokens = 0;     // real (unpadded) prompt tokens, every row
     size_t generated_tokens = 0;  // every row, including the token that ended it
     size_t decode_steps = 0;
@@ -108,8 +108,8 @@ struct PerplexityOptions {
 
 struct PerplexityResult {
     double perplexity = 0;
-    double mean_nll = 0;       // natural log
-    size_t scored_tokens = 0;  // every token but the first
+    double mean_nll = 0;           // natural log
+    size_t scored_tokens = 0;      // every token but the first
     int64_t peak_memory_kib = -1;  // VmHWM, as in GenerationMetrics
 };
 
@@ -154,7 +154,7 @@ public:
     const Tokenizer& tokenizer() const;
     const TokenizerConfig& tokenizer_config() const;
 
-    struct Impl;
+    struct Impl;  // src/genai/llm/pipeline_impl.hpp
 
 private:
     std::unique_ptr<Impl> impl_;

@@ -25,8 +25,8 @@ TEST_F(GenerateCli, StreamsGreedyTextAndReportsTimings) {
     const auto r = kiln("generate " + model() + " --prompt abc -n 5 --greedy");
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.out, "hoxcp\n");
-    for (const char* s : {"Load:", "TTFT:", "Prefill: 3 tokens", "tokens/s", "ms/token",
-                          "Peak memory:"})
+    for (const char* s :
+         {"Load:", "TTFT:", "Prefill: 3 tokens", "tokens/s", "ms/token", "Peak memory:"})
         EXPECT_NE(r.err.find(s), std::string::npos) << s << " in: " << r.err;
 }
 
@@ -52,9 +52,20 @@ TEST_F(GenerateCli, StopStringsSeedsAndBatches) {
         << r.out << " vs " << alone.out;
 }
 
+TEST_F(GenerateCli, ChatRendersTheModelsTemplate) {
+    write_text(dir_ / "tokenizer_config.json",
+               R"({"eos_token": "</s>", "chat_template":
+                   "{% for m in messages %}{{ m.content }}{% if not loop.last %} {% endif %}{% endfor %}"})");
+    const auto chat = kiln("generate " + model() + " -p abc -n 5 --chat --system 'be brief'");
+    ASSERT_EQ(chat.code, 0) << chat.err;
+    EXPECT_EQ(chat.out, kiln("generate " + model() + " -p 'be brief abc' -n 5").out);
+    EXPECT_NE(chat.out, kiln("generate " + model() + " -p abc -n 5").out);
+}
+
 TEST_F(GenerateCli, BadOptionsAreCleanErrors) {
     expect_clean_error(kiln("generate " + model() + " -n 3"), "--prompt");
-    expect_clean_error(kiln("generate " + model() + " -p a --top-p 1.5"), "top_p must be in (0, 1]");
+    expect_clean_error(kiln("generate " + model() + " -p a --top-p 1.5"),
+                       "top_p must be in (0, 1]");
     expect_clean_error(kiln("generate " + model() + " -p a --temperature 0"),
                        "temperature must be > 0");
     expect_clean_error(kiln("generate " + quote((dir_ / "none").string()) + " -p a"),

@@ -1,6 +1,8 @@
 // LLMPipeline on the hand-checkable tiny stateful model of tiny_llm.hpp: greedy and sampled
 // generation, the state across steps and calls, stop criteria, streaming, batching with left
 // padding, loading from a folder, and perplexity.
+#include "kiln/llm_pipeline.hpp"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,7 +11,6 @@
 
 #include "kiln/error.hpp"
 #include "kiln/ir.hpp"
-#include "kiln/llm_pipeline.hpp"
 #include "tiny_llm.hpp"
 
 using namespace kiln;
@@ -139,8 +140,14 @@ TEST(LlmPipeline, StopTokenIds) {
     LLMPipeline pipe = tiny_pipeline();
     GenerationConfig c = greedy(20);
     c.stop_token_ids = {9};
-    const auto r = pipe.generate("a", c);
+    auto r = pipe.generate("a", c);
     EXPECT_EQ(r.tokens[0], (Ids{1, 4}));
+    EXPECT_EQ(r.finish_reasons[0], "stop_token");
+    // A stop string naming a special token stops at that token: "abc" -> h o x c p <s> ...
+    c.stop_token_ids.clear();
+    c.stop_strings = {"<s>"};
+    r = pipe.generate("abc", c);
+    EXPECT_EQ(r.tokens[0], (Ids{7, 14, 23, 2, 15}));
     EXPECT_EQ(r.finish_reasons[0], "stop_token");
 }
 
@@ -159,9 +166,8 @@ TEST(LlmPipeline, StreamedTextConcatenatesToTheResult) {
 
     // A streamer returning false stops the generation.
     calls = 0;
-    const auto stopped = pipe.generate("hello world", greedy(25), [&](const std::string&) {
-        return ++calls < 3;
-    });
+    const auto stopped =
+        pipe.generate("hello world", greedy(25), [&](const std::string&) { return ++calls < 3; });
     EXPECT_EQ(stopped.finish_reasons[0], "cancelled");
     EXPECT_EQ(calls, 3u);
     EXPECT_LT(stopped.tokens[0].size(), 25u);
@@ -245,9 +251,10 @@ TEST(LlmPipeline, BadInputIsAClearError) {
     // A model without the contract's inputs.
     auto x = make_parameter(ElementType::i64, PartialShape::dynamic(2), "tokens");
     x->output_info(0).names = {"tokens"};
-    auto m = std::make_shared<Model>(OutputVector{make_op("Convert", {x->output(0)},
-                                                          {{"destination_type", std::string("f32")}})},
-                                     std::vector<std::shared_ptr<Node>>{x});
+    auto m =
+        std::make_shared<Model>(OutputVector{make_op("Convert", {x->output(0)},
+                                                     {{"destination_type", std::string("f32")}})},
+                                std::vector<std::shared_ptr<Node>>{x});
     expect_error([&] { LLMPipeline(m, tiny_llm::tokenizer()); }, "'tokens'");
 }
 
@@ -255,11 +262,12 @@ class LlmPipelineFiles : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = fs::temp_directory_path() /
-               ("kiln_llm_pipeline_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                "_" + ::testing::UnitTest::GetInstance()->current_test_info()->name());
+               ("kiln_llm_pipeline_" +
+                std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
         fs::remove_all(dir_);
         fs::create_directories(dir_);
-        save_model(*tiny_llm::model(), (dir_ / "model.xml").string());
+        save_model(*tiny_llm::model(16), (dir_ / "model.xml").string());
         write("tokenizer.json", tiny_llm::tokenizer_json().dump());
         write("tokenizer_config.json",
               R"({"bos_token": {"content": "<s>", "special": true}, "eos_token": "</s>",
@@ -309,6 +317,32 @@ TEST_F(LlmPipelineFiles, ReadsTheFilesBesideTheModel) {
     }
 }
 
+TEST_F(LlmPipelineFiles, GenerationStopsAtTheModelsContext) {
+    LLMPipeline pipe(dir_.string());
+    GenerationConfig c = pipe.generation_config();
+    c.max_new_tokens = 100;
+    c.ignore_eos = true;
+    // <s> + 10 letters at positions 0..10; tokens take positions 11..15, and one more is sampled
+    // from position 15.
+    const auto r = pipe.generate("abcdefghij", c);
+    EXPECT_EQ(r.tokens[0].size(), 6u);
+    EXPECT_EQ(r.finish_reasons[0], "length");
+    // In a batch, the row that reached the context first keeps feeding its last position while
+    // the other (<s> a, positions 0..1, then 2..15) goes on: 15 tokens.
+    const auto batch = pipe.generate(std::vector<std::string>{"abcdefghij", "a"}, c);
+    EXPECT_EQ(batch.tokens[0], r.tokens[0]);
+    EXPECT_EQ(batch.tokens[1].size(), 15u);
+    EXPECT_EQ(batch.tokens[1], pipe.generate("a", c).tokens[0]);
+    try {
+        pipe.generate("abcdefghijabcdefghij", c);
+        ADD_FAILURE() << "no error";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("has 21 tokens, the model's context 16"),
+                  std::string::npos)
+            << e.what();
+    }
+}
+
 TEST_F(LlmPipelineFiles, MissingFilesAreClearErrors) {
     fs::remove(dir_ / "tokenizer.json");
     EXPECT_THROW(
@@ -342,7 +376,8 @@ double expected_perplexity(const Ids& ids, int64_t window) {
         const int64_t n = static_cast<int64_t>(i) % window + 1;
         const int64_t target = (ids[i] + n + (n - 1)) % tiny_llm::kVocab;
         double sum = 0;
-        for (int64_t v = 0; v < tiny_llm::kVocab; ++v) sum += std::exp(-std::abs(double(v - target)));
+        for (int64_t v = 0; v < tiny_llm::kVocab; ++v)
+            sum += std::exp(-std::abs(double(v - target)));
         total += std::log(sum) + std::abs(double(ids[i + 1] - target));
     }
     return std::exp(total / static_cast<double>(ids.size() - 1));

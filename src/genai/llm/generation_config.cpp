@@ -27,8 +27,7 @@ void GenerationConfig::validate() const {
     KILN_CHECK(frequency_penalty >= -2 && frequency_penalty <= 2, p,
                "frequency_penalty must be in [-2, 2], got ", frequency_penalty);
     for (int64_t id : eos_token_ids) KILN_CHECK(id >= 0, p, "eos token id ", id, " is negative");
-    for (int64_t id : stop_token_ids)
-        KILN_CHECK(id >= 0, p, "stop token id ", id, " is negative");
+    for (int64_t id : stop_token_ids) KILN_CHECK(id >= 0, p, "stop token id ", id, " is negative");
     for (const auto& s : stop_strings) KILN_CHECK(!s.empty(), p, "a stop string is empty");
 }
 

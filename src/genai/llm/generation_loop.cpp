@@ -32,8 +32,8 @@ struct Row {
 
 /// The batch's prefill inputs: prompts right-aligned, padding masked, positions counting only
 /// real tokens (padding gets position 1, as Hugging Face does, and is masked out anyway).
-void fill_prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id,
-                  Tensor& ids, Tensor& mask, Tensor& positions) {
+void fill_prefill(const std::vector<std::vector<int64_t>>& prompts, int64_t pad_id, Tensor& ids,
+                  Tensor& mask, Tensor& positions) {
     const int64_t batch = static_cast<int64_t>(prompts.size());
     int64_t len = 0;
     for (const auto& p : prompts) len = std::max(len, static_cast<int64_t>(p.size()));
@@ -61,11 +61,21 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     KILN_CHECK(!prompts.empty(), "generate: no prompt");
     for (size_t i = 0; i < prompts.size(); ++i)
         KILN_CHECK(!prompts[i].empty(), "generate: prompt ", i, " has no tokens");
-    KILN_CHECK(!streamer || prompts.size() == 1,
-               "generate: a streamer needs a single prompt, got ", prompts.size());
+    KILN_CHECK(!streamer || prompts.size() == 1, "generate: a streamer needs a single prompt, got ",
+               prompts.size());
     GenerationConfig config = user_config;
     if (config.eos_token_ids.empty()) config.eos_token_ids = eos_ids;
     config.validate();
+    // Special tokens are dropped from the decoded text, so a stop string naming one (a chat
+    // model's "<|im_end|>") is matched as its token id.
+    for (const auto& s : config.stop_strings)
+        if (auto id = tokenizer.token_to_id(s); id && tokenizer.is_special(*id))
+            config.stop_token_ids.insert(*id);
+    if (max_context > 0)
+        for (size_t i = 0; i < prompts.size(); ++i)
+            KILN_CHECK(static_cast<int64_t>(prompts[i].size()) < max_context, "generate: prompt ",
+                       i, " has ", prompts[i].size(), " tokens, the model's context ", max_context,
+                       " leaves no room to generate");
 
     const int64_t batch = static_cast<int64_t>(prompts.size());
     std::vector<Row> rows(prompts.size());
@@ -104,7 +114,10 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
                 r.tokens.push_back(token);
                 if (r.text->put(token)) r.finish_reason = "stop_string";
             }
-            if (r.finish_reason.empty() && r.generated >= config.max_new_tokens)
+            // The token just sampled would take position next_position: past the context, the
+            // model cannot read it.
+            if (r.finish_reason.empty() && (r.generated >= config.max_new_tokens ||
+                                            (max_context > 0 && r.next_position >= max_context)))
                 r.finish_reason = "length";
         }
     };
@@ -134,8 +147,10 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
         Tensor step_mask(ElementType::i64, {batch, past + 1});
         for (int64_t b = 0; b < batch; ++b) {
             Row& r = rows[b];
-            step_ids.data<int64_t>()[b] = r.finish_reason.empty() ? r.last_token : pad_id;
-            step_pos.data<int64_t>()[b] = r.next_position++;
+            const bool active = r.finish_reason.empty();
+            step_ids.data<int64_t>()[b] = active ? r.last_token : pad_id;
+            // A finished row stays at its last position, which the model's context holds.
+            step_pos.data<int64_t>()[b] = active ? r.next_position++ : r.next_position - 1;
             int64_t* m = step_mask.data<int64_t>() + b * (past + 1);
             std::copy_n(mask_history.data() + b * past, past, m);
             m[past] = 1;
@@ -165,8 +180,8 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     metrics.decode_steps = step_ms.size();
     for (double t : step_ms) metrics.decode_ms += t;
     if (metrics.prefill_ms > 0)
-        metrics.prefill_tokens_per_s = 1e3 * static_cast<double>(metrics.prompt_tokens) /
-                                       metrics.prefill_ms;
+        metrics.prefill_tokens_per_s =
+            1e3 * static_cast<double>(metrics.prompt_tokens) / metrics.prefill_ms;
     const size_t decoded = metrics.generated_tokens - rows.size();  // the first came at prefill
     if (metrics.decode_ms > 0)
         metrics.decode_tokens_per_s = 1e3 * static_cast<double>(decoded) / metrics.decode_ms;

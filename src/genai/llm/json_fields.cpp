@@ -42,8 +42,7 @@ std::optional<bool> JsonFields::get_bool(const std::string& key) const {
 std::optional<uint64_t> JsonFields::get_uint(const std::string& key) const {
     const auto* v = find(key);
     if (!v) return std::nullopt;
-    if (!v->is_number_integer() || v->get<int64_t>() < 0)
-        wrong_type(key, "a non-negative integer");
+    if (!v->is_number_integer() || v->get<int64_t>() < 0) wrong_type(key, "a non-negative integer");
     return v->get<uint64_t>();
 }
 

@@ -31,7 +31,8 @@ LLMPipeline::Impl::Impl(const Model& model, Tokenizer tok, const std::string& fi
         has_position_ids |= has_name(in, "position_ids");
         has_beam_idx |= has_name(in, "beam_idx");
     }
-    KILN_CHECK(has_ids && has_mask, "LLMPipeline: the model needs inputs input_ids and "
+    KILN_CHECK(has_ids && has_mask,
+               "LLMPipeline: the model needs inputs input_ids and "
                "attention_mask (a stateful LLM, see docs/GENAI.md)");
     KILN_CHECK(!model.outputs().empty(), "LLMPipeline: the model has no output");
     logits_name = model.outputs().front().any_name();

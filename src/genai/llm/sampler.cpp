@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <numeric>
 
 namespace kiln::llm {
 
@@ -47,8 +46,11 @@ void apply_top_k(std::span<float> logits, size_t k) {
 void apply_top_p(std::span<float> logits, float top_p) {
     if (top_p >= 1.0f) return;
     const std::vector<double> probs = softmax(logits);
-    std::vector<size_t> order(logits.size());
-    std::iota(order.begin(), order.end(), size_t{0});
+    // Only tokens still in play are sorted: after top-k that is a handful of a large vocabulary.
+    // (A probability that underflowed to 0 stays as it is: no draw can pick it.)
+    std::vector<size_t> order;
+    for (size_t i = 0; i < logits.size(); ++i)
+        if (probs[i] > 0) order.push_back(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](size_t a, size_t b) { return probs[a] > probs[b]; });
     // A token stays while the tokens ranked above it hold less than top_p (so the first stays).
@@ -121,8 +123,7 @@ int64_t Sampler::next(std::span<float> logits) {
                 if (static_cast<size_t>(id) < logits.size()) logits[id] = kRemoved;
     }
     apply_repetition_penalty(logits, seen_, config_.repetition_penalty);
-    apply_presence_frequency(logits, counts_, config_.presence_penalty,
-                             config_.frequency_penalty);
+    apply_presence_frequency(logits, counts_, config_.presence_penalty, config_.frequency_penalty);
     if (!config_.do_sample) return argmax(logits);
     apply_temperature(logits, config_.temperature);
     apply_top_k(logits, config_.top_k);
