@@ -40,7 +40,7 @@ TEST(HfFusion, Gpt2) {
     EXPECT_EQ(t["MVN"], 0u);
     EXPECT_EQ(t["Gelu"], layers);
     EXPECT_EQ(t["Tanh"], 0u);
-    EXPECT_EQ(t["FullyConnected"], 6 * layers);  // q, k, v, c_proj, c_fc, mlp.c_proj
+    EXPECT_EQ(t["FullyConnected"], 4 * layers);  // c_attn (q, k, v at once), c_proj, c_fc, mlp.c_proj
     EXPECT_EQ(t["MatMul"], 1u);                  // the tied output projection
     // The KV-cache update runs inside attention: no ReadValue/Concat/Assign left for it.
     EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);

@@ -88,10 +88,14 @@ std::shared_ptr<Model> build_gpt2(const LlmConfig& c, const WeightSource& w) {
         const Output a = g.layer_norm(x, p + "ln_1");
         const Tensor qkv_w = g.tensor(p + "attn.c_attn.weight", {h, 3 * h});
         const Tensor qkv_b = g.tensor(p + "attn.c_attn.bias", {3 * h});
-        const Output q = conv1d(a, qkv_w, qkv_b, 0, h, p + "attn.q");
-        const Output k = conv1d(a, qkv_w, qkv_b, h, 2 * h, p + "attn.k");
-        const Output v = conv1d(a, qkv_w, qkv_b, 2 * h, 3 * h, p + "attn.v");
-        const Output att = g.attention(i, q, k, v, /*rope=*/false);
+        // One product for q, k and v, as the checkpoint stores them: a decode step then streams
+        // the weights in one pass instead of three, and pays one kernel launch.
+        const Output qkv = conv1d(a, qkv_w, qkv_b, 0, 3 * h, p + "attn.c_attn");
+        const auto split = make_node(
+            "VariadicSplit", {qkv, make_constant(Tensor::scalar<int64_t>(-1))->output(0),
+                              make_constant(Tensor::from_vector<int64_t>({h, h, h}))->output(0)});
+        const Output att = g.attention(i, split->output(0), split->output(1), split->output(2),
+                                       /*rope=*/false);
         x = make_op("Add", {x, linear(att, p + "attn.c_proj", h, h)});
         const Output m = g.layer_norm(x, p + "ln_2");
         const Output fc = linear(m, p + "mlp.c_fc", h, inner);
