@@ -55,8 +55,8 @@ TEST(HfFusion, Qwen2) {
     const size_t layers = static_cast<size_t>(c.num_layers);
     EXPECT_EQ(t["LayerNorm"], 2 * layers + 1);  // RMSNorm
     EXPECT_EQ(t["ReduceMean"], 0u);
-    EXPECT_EQ(t["FullyConnected"], 3 * layers);  // q, k, v with their biases
-    EXPECT_EQ(t["MatMul"], 4 * layers + 1);      // o, gate, up, down, output projection
+    EXPECT_EQ(t["FullyConnected"], layers);      // q, k, v stacked, with their biases
+    EXPECT_EQ(t["MatMul"], 3 * layers + 1);      // o, gate+up stacked, down, output projection
     EXPECT_EQ(t["ScaledDotProductAttentionWithKVCache"], layers);
     EXPECT_EQ(t["ReadValue"], 0u);
 }

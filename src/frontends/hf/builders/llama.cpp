@@ -23,15 +23,16 @@ std::shared_ptr<Model> build_llama_family(const LlmConfig& c, const WeightSource
     for (int64_t i = 0; i < c.num_layers; ++i) {
         const std::string p = str_cat("model.layers.", i, ".");
         const Output a = g.rms_norm(x, p + "input_layernorm.weight");
-        const Output q = g.linear(a, p + "self_attn.q_proj", q_out, h, variant.qkv_bias);
-        const Output k = g.linear(a, p + "self_attn.k_proj", kv_out, h, variant.qkv_bias);
-        const Output v = g.linear(a, p + "self_attn.v_proj", kv_out, h, variant.qkv_bias);
-        const Output att = g.attention(i, q, k, v, /*rope=*/true);
+        const OutputVector qkv = g.stacked_linear(
+            a, {p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"},
+            {q_out, kv_out, kv_out}, h, variant.qkv_bias, p + "self_attn.qkv_proj");
+        const Output att = g.attention(i, qkv[0], qkv[1], qkv[2], /*rope=*/true);
         x = make_op("Add", {x, g.linear(att, p + "self_attn.o_proj", h, q_out, variant.o_bias)});
         const Output m = g.rms_norm(x, p + "post_attention_layernorm.weight");
-        const Output gate = g.linear(m, p + "mlp.gate_proj", inner, h, false);
-        const Output up = g.linear(m, p + "mlp.up_proj", inner, h, false);
-        const Output act = make_op("Multiply", {make_op("Swish", {gate}), up});
+        const OutputVector gate_up =
+            g.stacked_linear(m, {p + "mlp.gate_proj", p + "mlp.up_proj"}, {inner, inner}, h,
+                             false, p + "mlp.gate_up_proj");
+        const Output act = make_op("Multiply", {make_op("Swish", {gate_up[0]}), gate_up[1]});
         x = make_op("Add", {x, g.linear(act, p + "mlp.down_proj", h, inner, false)});
     }
     x = g.rms_norm(x, "model.norm.weight");

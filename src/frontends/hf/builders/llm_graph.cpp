@@ -1,5 +1,6 @@
 #include "frontends/hf/builders/llm_graph.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -152,6 +153,28 @@ Output LlmGraph::linear(const Output& x, const Output& w, const Output& b) {
     const Output y = named(op("MatMul", {x, w}, {{"transpose_a", false}, {"transpose_b", true}}),
                            b.node ? name + "/matmul" : name);
     return b.node ? named(op("Add", {y, b}), name) : y;
+}
+
+OutputVector LlmGraph::stacked_linear(const Output& x, const std::vector<std::string>& prefixes,
+                                      const std::vector<int64_t>& outs, int64_t in, bool bias,
+                                      const std::string& name) {
+    int64_t total = 0;
+    for (int64_t o : outs) total += o;
+    Tensor w(ElementType::f32, Shape{total, in});
+    Tensor b(ElementType::f32, Shape{total});
+    int64_t row = 0;
+    for (size_t i = 0; i < prefixes.size(); ++i) {
+        const Tensor part = tensor(prefixes[i] + ".weight", {outs[i], in});
+        std::copy_n(part.data<float>(), part.size(), w.data<float>() + row * in);
+        if (bias) {
+            const Tensor pb = tensor(prefixes[i] + ".bias", {outs[i]});
+            std::copy_n(pb.data<float>(), pb.size(), b.data<float>() + row);
+        }
+        row += outs[i];
+    }
+    const Output y = linear(x, constant(w, name + ".weight"),
+                            bias ? constant(b, name + ".bias") : Output{});
+    return make_node("VariadicSplit", {y, i64_scalar(-1), i64s(outs)})->outputs();
 }
 
 Output LlmGraph::rms_norm(const Output& x, const std::string& weight_name) {

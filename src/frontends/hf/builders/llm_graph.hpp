@@ -35,6 +35,12 @@ public:
     /// x @ W^T (+ b) with W [out, in] (`prefix`.weight, `prefix`.bias when `bias`).
     Output linear(const Output& x, const std::string& prefix, int64_t out, int64_t in, bool bias);
     Output linear(const Output& x, const Output& w, const Output& b);
+    /// Several linear layers reading the same x (q / k / v, gate / up) as one product with their
+    /// weights stacked, split back along the last axis: a decode step then streams them in one
+    /// pass and pays one kernel launch. `prefixes[i]`.weight is [outs[i], in].
+    OutputVector stacked_linear(const Output& x, const std::vector<std::string>& prefixes,
+                                const std::vector<int64_t>& outs, int64_t in, bool bias,
+                                const std::string& name);
     /// x / sqrt(mean(x^2) + eps) * w: the RMSNorm form LayerNormFusion recognizes.
     Output rms_norm(const Output& x, const std::string& weight_name);
     /// MVN over the last axis * w + b (`prefix`.weight / .bias).
