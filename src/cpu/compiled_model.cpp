@@ -60,9 +60,8 @@ CompiledModel::CompiledModel(std::shared_ptr<const Model> model, const AnyMap& p
           auto it = kernels.find(&n);
           return it == kernels.end() ? PlannedKernel() : it->second;
       }) {
-    // The kernels hold these weights in their own layout: do not keep the originals as well.
-    if (owns_model)
-        for (const auto& c : plan_.unbound_constants()) c->release_value();
+    // With owns_model, select_kernels already emptied every constant that only packed kernels
+    // read (the plan's unbound constants), so the weights are held once, in the packed layout.
     for (int threads : config_.stream_threads) streams_.push_back(std::make_unique<Stream>(threads));
 }
 

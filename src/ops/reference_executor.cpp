@@ -50,10 +50,7 @@ ReferencePlan::ReferencePlan(std::shared_ptr<const Model> model, const KernelSel
     for (const auto& n : order) {  // in graph order, so that plans are deterministic
         if (n->type() != "Const") continue;
         const size_t slot = first_slot.at(n.get());
-        if (last_reader.count(slot) || results.count(slot))
-            constants_.emplace_back(slot, n->value());
-        else
-            unbound_constants_.push_back(n);
+        if (last_reader.count(slot) || results.count(slot)) constants_.emplace_back(slot, n->value());
     }
 }
 

@@ -35,8 +35,6 @@ public:
     size_t device_kernel_count() const;
     size_t step_count() const { return steps_.size(); }
     const Node& step_node(size_t i) const { return *steps_.at(i).node; }
-    /// Const nodes the plan does not bind: only kernels with their own copy read them.
-    const std::vector<std::shared_ptr<Node>>& unbound_constants() const { return unbound_constants_; }
     /// Whether step i runs a device kernel.
     bool step_optimized(size_t i) const { return static_cast<bool>(steps_.at(i).kernel); }
 
@@ -55,7 +53,6 @@ private:
     std::vector<size_t> param_slots_;
     std::vector<size_t> result_slots_;
     std::vector<std::pair<size_t, Tensor>> constants_;
-    std::vector<std::shared_ptr<Node>> unbound_constants_;
     size_t slot_count_ = 0;
 };
 
