@@ -8,6 +8,7 @@
 #include <limits>
 
 #include "core/dispatch.hpp"
+#include "ops/control/tensor_slices.hpp"
 #include "ops/common/shape_utils.hpp"
 #include "ops/nn/nn_utils.hpp"
 
@@ -165,15 +166,7 @@ Tensor concat_axis2(const Tensor& past, const Tensor& fresh, const std::string& 
     KILN_CHECK(p.size() == 4 && f.size() == 4 && p[0] == f[0] && p[1] == f[1] && p[3] == f[3],
                "the cached ", what, " ", to_string(p), " and the new ", what, " ", to_string(f),
                " do not fit together (a new batch size needs reset_state())");
-    Tensor all(ElementType::f32, Shape{p[0], p[1], p[2] + f[2], p[3]});
-    const int64_t rows = p[0] * p[1], pe = p[2] * p[3], fe = f[2] * f[3];
-    float* dst = all.data<float>();
-    for (int64_t r = 0; r < rows; ++r) {
-        std::copy_n(past.data<float>() + r * pe, pe, dst);
-        std::copy_n(fresh.data<float>() + r * fe, fe, dst + pe);
-        dst += pe + fe;
-    }
-    return all;
+    return control::join({past, fresh}, 2, /*stack=*/false, ElementType::f32, {});
 }
 
 void eval_sdpa_kv(const Node& node, const TensorVector& in, TensorVector& out, ExecContext& ctx) {
