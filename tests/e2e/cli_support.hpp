@@ -10,6 +10,8 @@
 #include <sstream>
 #include <string>
 
+#include "../unit/temp_dir_test.hpp"
+
 namespace kiln::e2e {
 
 namespace fs = std::filesystem;
@@ -39,21 +41,9 @@ inline std::string quote(const std::string& s) {
     return q + "'";
 }
 
-/// A fresh directory per test, removed afterwards.
-class CliTest : public ::testing::Test {
+/// A fresh directory per test (removed afterwards) and the kiln binary to run in it.
+class CliTest : public kiln::test_data::TempDirTest {
 protected:
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / (std::string("kiln_e2e_") + info->test_suite_name() +
-                                            "_" + info->name() + "_" + std::to_string(::getpid()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-
     static std::string kiln_path() { return std::string(KILN_BINARY_DIR) + "/kiln"; }
 
     /// Runs `kiln ARGS` (ARGS is shell text) and captures its exit code and output.
@@ -82,8 +72,6 @@ protected:
                 << "expected '" << must_contain << "' in: " << r.err;
         }
     }
-
-    fs::path dir_;
 };
 
 }  // namespace kiln::e2e

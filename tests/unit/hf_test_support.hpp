@@ -19,6 +19,7 @@
 #include "kiln/float16.hpp"
 #include "kiln/shape.hpp"
 #include "kiln/tensor.hpp"
+#include "temp_dir_test.hpp"
 
 namespace kiln::hf_test {
 
@@ -193,22 +194,6 @@ void expect_kiln_error(Fn&& fn, const std::vector<std::string>& parts) {
 }
 
 /// A fresh folder per test, removed afterwards.
-class TempFolderTest : public ::testing::Test {
-protected:
-    void SetUp() override {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::temp_directory_path() / (std::string("kiln_hf_") + info->test_suite_name() +
-                                            "_" + info->name() + "_" + std::to_string(::getpid()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    void TearDown() override {
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
-    std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
-    fs::path dir_;
-};
+using TempFolderTest = test_data::TempDirTest;
 
 }  // namespace kiln::hf_test
