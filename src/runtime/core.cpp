@@ -23,23 +23,14 @@ void check_device(const std::string& device) {
                "'; available devices: CPU, AUTO");
 }
 
-/// The graph the CPU device runs: a clone of `model` after the common and CPU passes.
-std::shared_ptr<Model> runtime_graph(const std::shared_ptr<const Model>& model) {
-    KILN_CHECK(model, "compile_model: null model");
-    auto runtime_model = model->clone();
-    run_common_passes(*runtime_model);
-    run_cpu_passes(*runtime_model);
-    return runtime_model;
-}
-
-/// The same graph, made from a model nobody else holds: transformed in place, no copy.
+/// The graph the CPU device runs: `model` after the common and CPU passes, transformed in place
+/// when nobody else holds it, else a clone of it.
 std::shared_ptr<Model> runtime_graph(std::shared_ptr<Model>&& model) {
     KILN_CHECK(model, "compile_model: null model");
-    if (model.use_count() != 1) return runtime_graph(std::shared_ptr<const Model>(model));
-    std::shared_ptr<Model> runtime_model = std::move(model);
-    run_common_passes(*runtime_model);
-    run_cpu_passes(*runtime_model);
-    return runtime_model;
+    std::shared_ptr<Model> graph = model.use_count() == 1 ? std::move(model) : model->clone();
+    run_common_passes(*graph);
+    run_cpu_passes(*graph);
+    return graph;
 }
 
 }  // namespace
@@ -67,12 +58,8 @@ std::shared_ptr<Model> Core::read_model(const std::string& path,
 
 CompiledModel Core::compile_model(const std::shared_ptr<const Model>& model,
                                   const std::string& device, const AnyMap& properties) const {
-    check_device(device);
-    CompiledModel cm;
-    cm.impl_ = std::make_shared<cpu::CompiledModel>(runtime_graph(model), properties,
-                                                    /*owns_model=*/true);
-    cm.device_ = "CPU";  // what AUTO picks: the only device
-    return cm;
+    KILN_CHECK(model, "compile_model: null model");
+    return compile_model(model->clone(), device, properties);  // the clone is the device's own
 }
 
 CompiledModel Core::compile_model(std::shared_ptr<Model>&& model, const std::string& device,
@@ -81,7 +68,7 @@ CompiledModel Core::compile_model(std::shared_ptr<Model>&& model, const std::str
     CompiledModel cm;
     cm.impl_ = std::make_shared<cpu::CompiledModel>(runtime_graph(std::move(model)), properties,
                                                     /*owns_model=*/true);
-    cm.device_ = "CPU";
+    cm.device_ = "CPU";  // what AUTO picks: the only device
     return cm;
 }
 
