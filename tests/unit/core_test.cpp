@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "core/tensor_allocator.hpp"
 #include "kiln/model.hpp"
 #include "kiln/tensor.hpp"
 
@@ -12,6 +13,32 @@ TEST(Tensor, AllocatesAlignedZeroedStorage) {
     EXPECT_EQ(t.size(), 15);
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.raw_data()) % Tensor::kAlignment, 0u);
     for (int64_t i = 0; i < t.size(); ++i) EXPECT_EQ(t.data<float>()[i], 0.f);
+}
+
+// Large buffers get a mapping of their own that starts on a huge-page boundary (the weights
+// kernels stream), small ones stay on the heap; every size must come back whole and writable.
+TEST(Tensor, LargeBuffersStartOnHugePageBoundaries) {
+    for (size_t bytes : {size_t{64}, kTensorMapBytes, kHugeMapBytes - 64, kHugeMapBytes,
+                         kHugeMapBytes + 12345, 3 * kHugePageBytes + 64}) {
+        for (bool streamed : {false, true}) {
+            auto* p = static_cast<unsigned char*>(streamed ? allocate_streamed_memory(bytes)
+                                                           : allocate_tensor_memory(bytes));
+            ASSERT_NE(p, nullptr) << bytes;
+            EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 64, 0u) << bytes;
+            if (bytes >= kHugeMapBytes)
+                EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % kHugePageBytes, 0u) << bytes;
+            p[0] = 1;
+            p[bytes - 1] = 2;  // the last byte is ours
+            EXPECT_EQ(p[0] + p[bytes - 1], 3);
+            if (streamed)
+                free_streamed_memory(p, bytes);
+            else
+                free_tensor_memory(p, bytes);
+        }
+    }
+    Tensor big(ElementType::f32, {int64_t{3} << 20});  // 12 MiB, zero-filled
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(big.raw_data()) % kHugePageBytes, 0u);
+    EXPECT_EQ(big.data<float>()[big.size() - 1], 0.f);
 }
 
 TEST(Graph, ParameterResultModel) {

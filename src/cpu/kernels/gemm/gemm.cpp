@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "core/tensor_allocator.hpp"
 #include "cpu/kernels/gemm/gemm_kernels.hpp"
 #include "kiln/error.hpp"
 #include "kiln/float16.hpp"
@@ -146,7 +147,7 @@ const char* isa_name(Isa isa) {
 int tile_n(Isa isa) { return kernels(isa).nr; }
 int tile_m(Isa isa) { return kernels(isa).mr; }
 
-void PackedB::Free::operator()(float* p) const { std::free(p); }
+void PackedB::Free::operator()(float* p) const { free_streamed_memory(p, bytes); }
 void Workspace::Free::operator()(float* p) const { std::free(p); }
 
 size_t PackedB::size_bytes() const {
@@ -165,7 +166,12 @@ PackedB pack_b(const float* b, int64_t k, int64_t n, int64_t ldb, bool trans_b, 
     out.depth_ = ks.bf16_pairs ? (k + 1) / 2 : k;
     const int64_t nr = ks.nr;
     const int64_t panels = (n + nr - 1) / nr;
-    out.data_.reset(aligned_floats(static_cast<size_t>(panels * nr * out.depth_)));
+    // Streamed once per token at decode: its own huge-page mapping when large.
+    const size_t packed_bytes = std::max<size_t>(
+        static_cast<size_t>(panels * nr * out.depth_) * sizeof(float), kAlign);
+    auto* packed = static_cast<float*>(allocate_streamed_memory(packed_bytes));
+    if (!packed) throw std::bad_alloc();
+    out.data_ = std::unique_ptr<float[], PackedB::Free>(packed, PackedB::Free{packed_bytes});
     float* dst = out.data_.get();
     if (ks.bf16_pairs) {
         auto* words = reinterpret_cast<uint32_t*>(dst);

@@ -45,6 +45,7 @@ public:
 
 private:
     struct Free {
+        size_t bytes;  // as allocated: free_streamed_memory needs it
         void operator()(float* p) const;
     };
     friend PackedB pack_b(const float*, int64_t, int64_t, int64_t, bool, Isa);

@@ -4,11 +4,12 @@
 #include <cstring>
 #include <new>
 
+#include "core/tensor_allocator.hpp"
 #include "ops/nn/compressed_weights.hpp"
 
 namespace kiln::cpu::lowbit {
 
-void PackedWeights::Free::operator()(uint8_t* p) const { std::free(p); }
+void PackedWeights::Free::operator()(uint8_t* p) const { free_streamed_memory(p, bytes); }
 
 PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor* zero_point) {
     const nn::LowBitLayout l = nn::lowbit_layout(w.shape(), scale.shape());
@@ -24,9 +25,11 @@ PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor*
     zero_offset_ = static_cast<float>(offset);
 
     const size_t bytes = static_cast<size_t>(std::max<int64_t>(panels() * groups_ * group_stride(), 64));
-    auto* raw = static_cast<uint8_t*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64));
+    // Streamed once per token at decode: its own huge-page mapping when large.
+    const size_t rounded = (bytes + 63) / 64 * 64;
+    auto* raw = static_cast<uint8_t*>(allocate_streamed_memory(rounded));
     if (!raw) throw std::bad_alloc();
-    data_.reset(raw);
+    data_ = std::unique_ptr<uint8_t[], Free>(raw, Free{rounded});
     std::memset(raw, 0, bytes);
 
     const float* s = scale.data<float>();

@@ -54,6 +54,7 @@ public:
 
 private:
     struct Free {
+        size_t bytes;  // as allocated: free_streamed_memory needs it
         void operator()(uint8_t* p) const;
     };
     std::unique_ptr<uint8_t[], Free> data_;
