@@ -2,12 +2,11 @@
 // (docs/GENAI.md) with PERF_COUNT, prefills a prompt of random ids, then runs decode steps and
 // prints each operation type's median share of a step, and the slowest nodes.
 //
-//     kiln_llm_decode_profile MODEL.xml [--prompt 128] [--steps 64] [--nthreads 2]
+//     kiln_llm_decode_profile MODEL.xml [--prompt 128] [--steps 64] [--nthreads 2] [--set KEY=VALUE]...
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <map>
 #include <random>
 #include <string>
@@ -39,16 +38,25 @@ int main(int argc, char** argv) {
         return 2;
     }
     int64_t prompt = 128, steps = 64;
-    std::string threads = "2";
+    AnyMap properties = {{"PERF_COUNT", "YES"}, {"INFERENCE_NUM_THREADS", "2"}};
     for (int i = 2; i + 1 < argc; i += 2) {
-        if (!std::strcmp(argv[i], "--prompt")) prompt = std::atoll(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--steps")) steps = std::atoll(argv[i + 1]);
-        else if (!std::strcmp(argv[i], "--nthreads")) threads = argv[i + 1];
+        const std::string flag = argv[i], value = argv[i + 1];
+        if (flag == "--prompt") {
+            prompt = std::atoll(value.c_str());
+        } else if (flag == "--steps") {
+            steps = std::atoll(value.c_str());
+        } else if (flag == "--nthreads") {
+            properties["INFERENCE_NUM_THREADS"] = value;
+        } else if (flag == "--set" && value.find('=') != std::string::npos) {
+            properties[value.substr(0, value.find('='))] = value.substr(value.find('=') + 1);
+        } else {
+            std::fprintf(stderr, "unknown option %s %s\n", flag.c_str(), value.c_str());
+            return 2;
+        }
     }
     Core core;
     auto model = core.read_model(argv[1]);
-    CompiledModel compiled = core.compile_model(
-        model, "CPU", {{"PERF_COUNT", "YES"}, {"INFERENCE_NUM_THREADS", threads}, {"PERFORMANCE_HINT", "LATENCY"}});
+    CompiledModel compiled = core.compile_model(model, "CPU", properties);
     InferRequest request = compiled.create_infer_request();
 
     std::mt19937 rng(1);

@@ -10,7 +10,7 @@
 namespace kiln::tools {
 
 struct LlmDeviceOptions {
-    std::string model, device = "CPU", precision;
+    std::string model, device = "CPU", precision, kv_cache_precision;
     std::optional<int> nthreads;
 
     void add_to(CLI::App* app) {
@@ -24,12 +24,17 @@ struct LlmDeviceOptions {
         app->add_option("--infer-precision", precision,
                         "INFERENCE_PRECISION_HINT (default: the device's)")
             ->check(CLI::IsMember({"f32", "bf16"}));
+        app->add_option("--kv-cache-precision", kv_cache_precision,
+                        "KV_CACHE_PRECISION: how the KV cache is stored (default: the device's, "
+                        "f16 on the CPU)")
+            ->check(CLI::IsMember({"f32", "f16"}));
     }
 
     AnyMap properties() const {
         AnyMap p{{"PERFORMANCE_HINT", "LATENCY"}};
         if (nthreads) p["INFERENCE_NUM_THREADS"] = std::to_string(*nthreads);
         if (!precision.empty()) p["INFERENCE_PRECISION_HINT"] = precision;
+        if (!kv_cache_precision.empty()) p["KV_CACHE_PRECISION"] = kv_cache_precision;
         return p;
     }
 };

@@ -76,7 +76,8 @@ public:
     Output output(const std::string& name) const;
     InferRequest create_infer_request() const;
     /// A property of the compiled model, resolved: PERFORMANCE_HINT, NUM_STREAMS,
-    /// INFERENCE_NUM_THREADS, INFERENCE_PRECISION_HINT, OPTIMAL_NUMBER_OF_INFER_REQUESTS,
+    /// INFERENCE_NUM_THREADS, INFERENCE_PRECISION_HINT, KV_CACHE_PRECISION,
+    /// OPTIMAL_NUMBER_OF_INFER_REQUESTS,
     /// CACHE_DIR, PERF_COUNT, EXECUTION_DEVICES (the device AUTO picked), LOADED_FROM_CACHE.
     std::string get_property(const std::string& name) const;
     /// The graph the device executes.

@@ -40,11 +40,11 @@ int throughput_streams(int threads) {
 Config resolve_config(const AnyMap& given, int hardware_threads) {
     static const std::set<std::string> kKnown = {
         "PERFORMANCE_HINT", "NUM_STREAMS", "INFERENCE_NUM_THREADS", "INFERENCE_PRECISION_HINT",
-        "CACHE_DIR",        "PERF_COUNT"};
+        "KV_CACHE_PRECISION", "CACHE_DIR", "PERF_COUNT"};
     for (const auto& [k, v] : given)
         KILN_CHECK(kKnown.count(k), "CPU: unsupported property '", k, "' (supported: ",
                    "PERFORMANCE_HINT, NUM_STREAMS, INFERENCE_NUM_THREADS, ",
-                   "INFERENCE_PRECISION_HINT, CACHE_DIR, PERF_COUNT)");
+                   "INFERENCE_PRECISION_HINT, KV_CACHE_PRECISION, CACHE_DIR, PERF_COUNT)");
     const auto get = [&](const char* k) {
         auto it = given.find(k);
         return it == given.end() ? std::string() : it->second;
@@ -60,6 +60,11 @@ Config resolve_config(const AnyMap& given, int hardware_threads) {
         KILN_CHECK(p == "f32" || p == "bf16",
                    "CPU: INFERENCE_PRECISION_HINT must be f32 or bf16, got '", p, "'");
         c.precision = p;
+    }
+    if (const std::string p = get("KV_CACHE_PRECISION"); !p.empty()) {
+        KILN_CHECK(p == "f32" || p == "f16", "CPU: KV_CACHE_PRECISION must be f32 or f16, got '",
+                   p, "'");
+        c.kv_cache_precision = p;
     }
     c.cache_dir = get("CACHE_DIR");
     if (const std::string pc = get("PERF_COUNT"); !pc.empty()) c.perf_count = parse_bool("PERF_COUNT", pc);
@@ -84,6 +89,7 @@ AnyMap Config::to_properties() const {
             {"NUM_STREAMS", std::to_string(streams())},
             {"INFERENCE_NUM_THREADS", std::to_string(threads)},
             {"INFERENCE_PRECISION_HINT", precision},
+            {"KV_CACHE_PRECISION", kv_cache_precision},
             {"OPTIMAL_NUMBER_OF_INFER_REQUESTS", std::to_string(streams())},
             {"CACHE_DIR", cache_dir},
             {"PERF_COUNT", perf_count ? "YES" : "NO"}};

@@ -11,6 +11,10 @@ namespace kiln::cpu {
 struct Config {
     std::string hint = "LATENCY";  // PERFORMANCE_HINT: LATENCY, THROUGHPUT or NONE
     std::string precision = "f32";  // INFERENCE_PRECISION_HINT: f32 or bf16
+    // KV_CACHE_PRECISION: how stateful attention (ScaledDotProductAttentionWithKVCache) stores
+    // its keys and values, f16 or f32. A decode step reads the whole cache from memory; f16
+    // halves that traffic (at a 128-token context, GPT-2's cache is 15% of its INT4 weights).
+    std::string kv_cache_precision = "f16";
     std::string cache_dir;          // CACHE_DIR, empty: no cache
     bool perf_count = false;        // PERF_COUNT
     int threads = 1;                // INFERENCE_NUM_THREADS, resolved

@@ -17,6 +17,8 @@ namespace kiln::cpu {
 struct KernelContext {
     /// INFERENCE_PRECISION_HINT is bf16: kernels may compute in bf16 with f32 accumulation.
     bool bf16 = false;
+    /// KV_CACHE_PRECISION is f16: attention with a KV cache stores its keys and values as f16.
+    bool kv_cache_f16 = false;
 
     /// Called by a factory whose kernel reads constant input `input` only from a copy of its own
     /// (packed weights): the plan then passes an empty tensor there, and the compiled model drops

@@ -27,7 +27,7 @@ PromptCheck check_prompt(const std::shared_ptr<Model>& model, const fs::path& fo
     const Tensor want = read_npy((folder / "reference" / "prompt_logits.npy").string());
     const auto prompt = ref["prompt"].get<std::vector<int64_t>>();
     const int64_t n = static_cast<int64_t>(prompt.size()), vocab = want.shape().back();
-    auto req = Core().compile_model(model).create_infer_request();
+    auto req = Core().compile_model(model, "CPU", hf::test::kExactKvCache).create_infer_request();
     std::vector<int64_t> pos(prompt.size());
     for (int64_t i = 0; i < n; ++i) pos[i] = i;
     req.set_tensor("input_ids", Tensor::from_vector(prompt, {1, n}));

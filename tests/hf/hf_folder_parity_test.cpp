@@ -96,7 +96,7 @@ void check_logits(const std::string& name) {
     const std::shared_ptr<Model> model = core.read_model(folder_of(name).string());
     const LlmConfig cfg = read_llm_config((folder_of(name) / "config.json").string());
     EXPECT_EQ(model->rt_info().at("model_type"), cfg.model_type);
-    InferRequest req = core.compile_model(model).create_infer_request();
+    InferRequest req = core.compile_model(model, "CPU", hf::test::kExactKvCache).create_infer_request();
 
     std::vector<int64_t> seq = ref["prompt"].get<std::vector<int64_t>>();
     const auto greedy = ref["greedy"].get<std::vector<int64_t>>();

@@ -72,7 +72,7 @@ TEST(HfFusion, FusedMatchesUnfused) {
                                      Tensor::from_vector<int64_t>({0, 1, 1, 1, 1, 1}, {2, 3}),
                                      Tensor::from_vector<int64_t>({1, 0, 1, 0, 1, 2}, {2, 3})};
         const Tensor expected = evaluate_model(*model, inputs)[0];
-        auto req = Core().compile_model(model, "CPU").create_infer_request();
+        auto req = Core().compile_model(model, "CPU", hf::test::kExactKvCache).create_infer_request();
         for (size_t i = 0; i < inputs.size(); ++i) req.set_input_tensor(i, inputs[i]);
         req.infer();
         const Tensor got = req.get_tensor("logits");

@@ -64,7 +64,8 @@ int64_t argmax(const float* v, int64_t n) { return std::max_element(v, v + n) - 
 
 class Session {
 public:
-    Session(const std::shared_ptr<Model>& model) : compiled_(Core().compile_model(model, "CPU")) {
+    Session(const std::shared_ptr<Model>& model)
+        : compiled_(Core().compile_model(model, "CPU", hf::test::kExactKvCache)) {
         req_ = compiled_.create_infer_request();
     }
     Tensor step(const std::vector<std::vector<int64_t>>& ids,

@@ -10,8 +10,13 @@
 #include "frontends/hf/llm_config.hpp"
 #include "kiln/error.hpp"
 #include "kiln/npy.hpp"
+#include "kiln/runtime.hpp"
 
 namespace kiln::hf::test {
+
+/// Properties for comparisons with PyTorch at f32 tolerance: the KV cache in f32 too (the CPU
+/// default, f16, rounds every cached key and value).
+inline const AnyMap kExactKvCache = {{"KV_CACHE_PRECISION", "f32"}};
 
 inline std::string reference_root() {
     if (const char* env = std::getenv("KILN_HF_REFERENCE")) return env;

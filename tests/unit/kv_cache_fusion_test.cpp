@@ -66,10 +66,18 @@ TEST(KvCacheFusion, FusesTheCacheUpdateIntoAttention) {
     EXPECT_TRUE(runtime->sinks().empty());
 }
 
-TEST(KvCacheFusion, StepsMatchTheUnfusedGraphAcrossGrowthAndReset) {
+class KvCachePrecision : public ::testing::TestWithParam<const char*> {};
+
+// f32 matches the reference to rounding; f16 stores each key and value rounded to half precision
+// (relative error 2^-11), which moves the outputs by about that much.
+TEST_P(KvCachePrecision, StepsMatchTheUnfusedGraphAcrossGrowthAndReset) {
+    const std::string precision = GetParam();
+    const float tolerance = precision == "f32" ? 1e-4f : 3e-3f;
     const auto model = stateful_attention();
     const ReferencePlan reference(model);
-    const CompiledModel compiled = Core().compile_model(model);
+    const CompiledModel compiled =
+        Core().compile_model(model, "CPU", {{"KV_CACHE_PRECISION", precision}});
+    EXPECT_EQ(compiled.get_property("KV_CACHE_PRECISION"), precision);
     InferRequest request = compiled.create_infer_request();
     // A prompt, single-token steps, then a long chunk that outgrows the first capacity (256).
     const std::vector<int64_t> steps = {5, 1, 1, 300, 1, 2};
@@ -92,10 +100,23 @@ TEST(KvCacheFusion, StepsMatchTheUnfusedGraphAcrossGrowthAndReset) {
             ASSERT_EQ(got.shape(), expected.shape()) << "step of " << rows << " rows";
             for (int64_t i = 0; i < got.size(); ++i)
                 ASSERT_NEAR(got.data<float>()[i], expected.data<float>()[i],
-                            1e-4f * (1.f + std::fabs(expected.data<float>()[i])))
+                            tolerance * (1.f + std::fabs(expected.data<float>()[i])))
                     << "step of " << rows << " rows, total " << total << ", element " << i;
         }
         request.reset_state();  // the second round must start from an empty cache again
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(KvCacheFusion, KvCachePrecision, ::testing::Values("f32", "f16"));
+
+TEST(KvCacheFusion, UnknownCachePrecisionIsAClearError) {
+    try {
+        Core().compile_model(stateful_attention(), "CPU", {{"KV_CACHE_PRECISION", "u4"}});
+        FAIL() << "KV_CACHE_PRECISION u4 was accepted";
+    } catch (const Error& e) {
+        EXPECT_NE(std::string(e.what()).find("KV_CACHE_PRECISION must be f32 or f16"),
+                  std::string::npos)
+            << e.what();
     }
 }
 

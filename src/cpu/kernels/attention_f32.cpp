@@ -1,6 +1,7 @@
 #include "cpu/kernels/attention_f32.hpp"
 
 #include <cmath>
+#include <cstring>
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "cpu/kernels/attention/decode_rows.hpp"
 #include "cpu/kernels/attention/softmax_row.hpp"
+#include "cpu/kernels/elementwise/ew_ops.hpp"
 #include "cpu/kernels/gemm/gemm.hpp"
 #include "ops/common/shape_utils.hpp"
 
@@ -27,9 +29,23 @@ std::vector<int64_t> broadcast_index(const Shape& batch, const Shape& operand) {
 // Attention over K and V given as pointers with the distance between consecutive [S, E]
 // matrices, so a cache with spare capacity between heads is read where it lies.
 struct Operand {
-    const float* data;
+    const void* data;        // f32, or IEEE half bits when f16
     Shape shape;             // logical [..., S, E]
     int64_t matrix_stride;   // elements from one matrix to the next
+    bool f16 = false;
+
+    const float* f32_matrix(int64_t m) const { return static_cast<const float*>(data) + m * matrix_stride; }
+    const uint16_t* f16_matrix(int64_t m) const {
+        return static_cast<const uint16_t*>(data) + m * matrix_stride;
+    }
+    // Matrix m as f32: in place, or widened into `scratch` from an f16 cache.
+    const float* widened(int64_t m, int64_t elements, std::vector<float>& scratch) const {
+        if (!f16) return f32_matrix(m);
+        scratch.resize(static_cast<size_t>(elements));
+        ew::ew_kernels().convert(ew::ConvertOp::f16_to_f32, f16_matrix(m), scratch.data(),
+                                 static_cast<size_t>(elements));
+        return scratch.data();
+    }
 };
 
 struct AttentionSetup {
@@ -38,6 +54,8 @@ struct AttentionSetup {
     void (*softmax)(float*, int64_t, int64_t, const attention::SoftmaxRow&);
     void (*dot_rows)(const float*, const float*, int64_t, int64_t, float*);
     void (*weighted_rows)(const float*, const float*, int64_t, int64_t, float*);
+    void (*dot_rows_f16)(const float*, const uint16_t*, int64_t, int64_t, float*);
+    void (*weighted_rows_f16)(const float*, const uint16_t*, int64_t, int64_t, float*);
     std::string context;
 };
 
@@ -92,7 +110,7 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
     float* yd = y.data<float>();
     if (count > 0 && l > 0 && ev > 0) {
         threads_of(ctx).parallel_for(0, count, 2 * l * s * (e + ev), [&](int64_t lo, int64_t hi) {
-            thread_local std::vector<float> scores;
+            thread_local std::vector<float> scores, k_wide, v_wide;
             scores.resize(static_cast<size_t>(l * s));
             for (int64_t b = lo; b < hi; ++b) {
                 float* yb = yd + b * l * ev;
@@ -103,12 +121,16 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
                 }
                 const bool direct = l <= kDirectRows;
                 if (e > 0 && direct) {
-                    for (int64_t i = 0; i < l; ++i)
-                        a.dot_rows(qd + qi[b] * l * e + i * e, k.data + ki[b] * k.matrix_stride,
-                                   s, e, scores.data() + i * s);
+                    for (int64_t i = 0; i < l; ++i) {
+                        const float* qrow = qd + qi[b] * l * e + i * e;
+                        if (k.f16)
+                            a.dot_rows_f16(qrow, k.f16_matrix(ki[b]), s, e, scores.data() + i * s);
+                        else
+                            a.dot_rows(qrow, k.f32_matrix(ki[b]), s, e, scores.data() + i * s);
+                    }
                 } else if (e > 0) {
                     const gemm::PackedB kt =
-                        gemm::pack_b(k.data + ki[b] * k.matrix_stride, e, s, e, true, a.isa);
+                        gemm::pack_b(k.widened(ki[b], s * e, k_wide), e, s, e, true, a.isa);
                     gemm::gemm(qd + qi[b] * l * e, e, kt, scores.data(), s, l);
                 } else {
                     std::fill(scores.begin(), scores.end(), 0.f);
@@ -133,13 +155,18 @@ Tensor attend(const AttentionSetup& a, const Tensor& q, const Operand& k, const 
                     a.softmax(scores.data() + i * s, s, valid, row);
                 }
                 if (direct) {
-                    for (int64_t i = 0; i < l; ++i)
-                        a.weighted_rows(scores.data() + i * s, v.data + vi[b] * v.matrix_stride, s,
-                                        ev, yb + i * ev);
+                    for (int64_t i = 0; i < l; ++i) {
+                        if (v.f16)
+                            a.weighted_rows_f16(scores.data() + i * s, v.f16_matrix(vi[b]), s, ev,
+                                                yb + i * ev);
+                        else
+                            a.weighted_rows(scores.data() + i * s, v.f32_matrix(vi[b]), s, ev,
+                                            yb + i * ev);
+                    }
                     continue;
                 }
                 const gemm::PackedB vp =
-                    gemm::pack_b(v.data + vi[b] * v.matrix_stride, s, ev, ev, false, a.isa);
+                    gemm::pack_b(v.widened(vi[b], s * ev, v_wide), s, ev, ev, false, a.isa);
                 gemm::gemm(scores.data(), s, vp, yb, ev, l);
             }
         });
@@ -154,22 +181,24 @@ AttentionSetup setup_for(const Node& node, const KernelContext& kc, bool causal)
             avx512 ? attention::softmax_row_avx512 : attention::softmax_row_scalar,
             avx512 ? attention::dot_rows_avx512 : attention::dot_rows_scalar,
             avx512 ? attention::weighted_rows_avx512 : attention::weighted_rows_scalar,
+            avx512 ? attention::dot_rows_f16_avx512 : attention::dot_rows_f16_scalar,
+            avx512 ? attention::weighted_rows_f16_avx512 : attention::weighted_rows_f16_scalar,
             node.context()};
 }
 
 Operand contiguous(const Tensor& t) {
     const Shape& sh = t.shape();
     const int64_t matrix = sh.size() >= 2 ? sh[sh.size() - 2] * sh.back() : 0;
-    return {t.data<float>(), sh, matrix};
+    return {t.data<float>(), sh, matrix, false};
 }
 
 // A KV cache kept in place across steps: [B, H, capacity, E] with the first `length` rows of
-// each head filled. The request's variable map holds the buffer under the variable id and the
-// length beside it, so reset_state() forgets both.
+// each head filled, in f32 or f16 (KV_CACHE_PRECISION). The request's variable map holds the
+// buffer under the variable id and the length beside it, so reset_state() forgets both.
 class KvCache {
 public:
-    KvCache(std::map<std::string, Tensor>& vars, const std::string& id)
-        : buffer_(vars[id]), length_(vars[id + kLengthSuffix]) {}
+    KvCache(std::map<std::string, Tensor>& vars, const std::string& id, bool f16)
+        : buffer_(vars[id]), length_(vars[id + kLengthSuffix]), type_(f16 ? ElementType::f16 : ElementType::f32) {}
 
     // Appends `fresh` [B, H, S, E] (starting from `init` when empty) and returns the whole cache.
     Operand append(const Tensor& init, const Tensor& fresh, const std::string& context) {
@@ -193,7 +222,8 @@ public:
         copy_rows(fresh.data<float>(), f[2], used);
         set_length(used + f[2]);
         const Shape& nb = buffer_.shape();
-        return {buffer_.data<float>(), Shape{nb[0], nb[1], length(), nb[3]}, nb[2] * nb[3]};
+        return {buffer_.raw_data(), Shape{nb[0], nb[1], length(), nb[3]}, nb[2] * nb[3],
+                type_ == ElementType::f16};
     }
 
     static constexpr const char* kLengthSuffix = "\x1f" "length";
@@ -209,22 +239,31 @@ private:
     void grow(int64_t batch, int64_t heads, int64_t e, int64_t rows, int64_t keep) {
         const int64_t old_cap = buffer_.empty() ? 0 : buffer_.shape()[2];
         const int64_t cap = std::max({rows, 2 * old_cap, int64_t{256}});
-        Tensor bigger(ElementType::f32, Shape{batch, heads, cap, e});
+        Tensor bigger(type_, Shape{batch, heads, cap, e});
+        const size_t width = byte_size(type_, 1);
+        const auto* from = static_cast<const uint8_t*>(buffer_.raw_data());
+        auto* to = static_cast<uint8_t*>(bigger.raw_data());
         for (int64_t m = 0; m < batch * heads && keep > 0; ++m)
-            std::copy_n(buffer_.data<float>() + m * old_cap * e, keep * e,
-                        bigger.data<float>() + m * cap * e);
+            std::memcpy(to + m * cap * e * width, from + m * old_cap * e * width, keep * e * width);
         buffer_ = std::move(bigger);
     }
-    // Rows [at, at + n) of every head from `src` [B, H, n, E].
+    // Rows [at, at + n) of every head from `src` [B, H, n, E] (f32), stored in the cache's type.
     void copy_rows(const float* src, int64_t n, int64_t at) {
         const Shape& b = buffer_.shape();
         const int64_t e = b[3], cap = b[2];
-        for (int64_t m = 0; m < b[0] * b[1]; ++m)
-            std::copy_n(src + m * n * e, n * e, buffer_.data<float>() + (m * cap + at) * e);
+        for (int64_t m = 0; m < b[0] * b[1]; ++m) {
+            if (type_ == ElementType::f16)
+                ew::ew_kernels().convert(ew::ConvertOp::f32_to_f16, src + m * n * e,
+                                         buffer_.data<float16>() + (m * cap + at) * e,
+                                         static_cast<size_t>(n * e));
+            else
+                std::copy_n(src + m * n * e, n * e, buffer_.data<float>() + (m * cap + at) * e);
+        }
     }
 
     Tensor& buffer_;
     Tensor& length_;
+    ElementType type_;
 };
 
 }  // namespace
@@ -236,12 +275,14 @@ KernelFn make_attention_f32_kernel(const Node& node, const KernelContext& kc) {
         const AttentionSetup setup = setup_for(node, kc, false);
         const std::string key_id = node.attrs().get_string("key_variable_id");
         const std::string value_id = node.attrs().get_string("value_variable_id");
-        return [setup, key_id, value_id](const TensorVector& in, TensorVector& out,
-                                         ExecContext& ctx) {
+        const bool f16 = kc.kv_cache_f16;
+        return [setup, key_id, value_id, f16](const TensorVector& in, TensorVector& out,
+                                              ExecContext& ctx) {
             KILN_CHECK(ctx.variables, setup.context, " needs variable state");
-            const Operand k = KvCache(*ctx.variables, key_id).append(in[3], in[1], setup.context);
+            const Operand k =
+                KvCache(*ctx.variables, key_id, f16).append(in[3], in[1], setup.context);
             const Operand v =
-                KvCache(*ctx.variables, value_id).append(in[4], in[2], setup.context);
+                KvCache(*ctx.variables, value_id, f16).append(in[4], in[2], setup.context);
             out.assign(1, attend(setup, in[0], k, v, &in[5], &in[6], ctx));
         };
     }
