@@ -18,6 +18,7 @@
 #include <random>
 #include <vector>
 
+#include "core/tensor_allocator.hpp"
 #include "cpu/kernels/lowbit/fc_compressed_kernel.hpp"
 #include "cpu/kernels/lowbit/lowbit_layout.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
@@ -56,10 +57,13 @@ __attribute__((target("avx512f"))) float sum_range(const float* p, int64_t n) {
     return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
 }
 
+// On huge pages, as the device keeps packed weights (allocate_streamed_memory).
 struct BigBuffer {
     static constexpr int64_t kFloats = int64_t{128} << 20;  // 512 MiB
-    std::unique_ptr<float[], void (*)(void*)> data{
-        static_cast<float*>(std::aligned_alloc(64, kFloats * 4)), std::free};
+    struct Free {
+        void operator()(float* p) const { free_streamed_memory(p, kFloats * 4); }
+    };
+    std::unique_ptr<float[], Free> data{static_cast<float*>(allocate_streamed_memory(kFloats * 4))};
     BigBuffer() { std::fill(data.get(), data.get() + kFloats, 1.f); }
 };
 

@@ -3,7 +3,7 @@
 
 Builds a random-weight Hugging Face checkpoint in GPT-2-124M shapes (make_random_hf.py), converts
 it to IR, compresses it to INT4 (int4_sym, groups of 128; embeddings and the output projection in
-INT8, the defaults) and INT8 (int8_sym), then runs `kiln generate` with a 128-token prompt,
+INT8, the defaults; and with --all-layers, those in INT4 too) and INT8 (int8_sym), then runs `kiln generate` with a 128-token prompt,
 greedy, EOS ignored, on 2 threads. The machine's read bandwidth is measured in the same run
 (build/bench/kiln_lowbit_bench, a 2-thread streaming sum), and each model's floor is that
 bandwidth over the bytes of weights one decode step streams (the IR's .bin size: every linear
@@ -83,7 +83,8 @@ def main():
     ap.add_argument("--new-tokens", type=int, default=64)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
-    ap.add_argument("--modes", default="int4_sym,int8_sym,f32")
+    # MODE+all-layers: --all-layers, the embedding and output projection compressed too.
+    ap.add_argument("--modes", default="int4_sym,int4_sym+all-layers,int8_sym,f32")
     a = ap.parse_args()
     kiln = os.path.join(a.build, "kiln")
     work = os.path.join(a.build, "bench", "llm", a.preset)
@@ -109,7 +110,9 @@ def main():
             if mode == "f32":
                 run([kiln, "convert", hf, "-o", out])
             else:
-                run([kiln, "compress", hf, "-o", out, "--mode", mode])
+                base, _, extra = mode.partition("+")
+                run([kiln, "compress", hf, "-o", out, "--mode", base] +
+                    (["--all-layers"] if extra == "all-layers" else []))
         models[mode] = os.path.dirname(out)
 
     bw = []

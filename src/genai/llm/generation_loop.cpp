@@ -131,7 +131,7 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     Tensor ids, mask, positions;
     fill_prefill(prompts, pad_id, ids, mask, positions);
     const auto prefill_start = Clock::now();
-    sample_step(run(ids, mask, positions));
+    sample_step(run(ids, mask, positions, /*logits_to_keep=*/1));
     metrics.prefill_ms = ms_since(prefill_start);
     metrics.ttft_ms = ms_since(start);
     stream();
@@ -158,7 +158,7 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
         mask_history.assign(step_mask.data<int64_t>(),
                             step_mask.data<int64_t>() + step_mask.size());
         ++past;
-        sample_step(run(step_ids, step_mask, step_pos));
+        sample_step(run(step_ids, step_mask, step_pos, /*logits_to_keep=*/1));
         step_ms.push_back(ms_since(step_start));
         stream();
     }

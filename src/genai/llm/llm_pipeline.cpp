@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "genai/llm/model_files.hpp"
+#include "genai/llm/logits_to_keep.hpp"
 #include "genai/llm/pipeline_impl.hpp"
 #include "kiln/error.hpp"
 
@@ -11,9 +12,18 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::set<std::string> kInputs = {"input_ids", "attention_mask", "position_ids", "beam_idx"};
+const std::set<std::string> kInputs = {"input_ids", "attention_mask", "position_ids", "beam_idx",
+                                       llm::kLogitsToKeep};
 
 bool has_name(const Output& port, const std::string& name) { return port.names().count(name); }
+
+// The model with llm::kLogitsToKeep when its logits come from a plain output projection.
+std::shared_ptr<Model> with_logits_to_keep(std::shared_ptr<Model> model) {
+    std::string logits = model->outputs().empty() ? "" : model->outputs().front().any_name();
+    for (const Output& out : model->outputs())
+        if (has_name(out, "logits")) logits = "logits";
+    return logits.empty() ? model : llm::with_logits_to_keep(model, logits);
+}
 
 }  // namespace
 
@@ -30,6 +40,7 @@ LLMPipeline::Impl::Impl(const Model& model, Tokenizer tok, const std::string& fi
         has_mask |= has_name(in, "attention_mask");
         has_position_ids |= has_name(in, "position_ids");
         has_beam_idx |= has_name(in, "beam_idx");
+        has_logits_to_keep |= has_name(in, llm::kLogitsToKeep);
     }
     KILN_CHECK(has_ids && has_mask,
                "LLMPipeline: the model needs inputs input_ids and "
@@ -92,8 +103,14 @@ std::vector<int64_t> LLMPipeline::Impl::encode(const std::string& text) const {
 }
 
 Tensor LLMPipeline::Impl::run(const Tensor& input_ids, const Tensor& attention_mask,
-                              const Tensor& position_ids) {
+                              const Tensor& position_ids, int64_t logits_to_keep) {
     request.set_tensor("input_ids", input_ids);
+    const int64_t seq = input_ids.shape()[1];
+    int64_t logits_seq = seq;
+    if (has_logits_to_keep) {
+        request.set_tensor(llm::kLogitsToKeep, Tensor::from_vector<int64_t>({logits_to_keep}, {1}));
+        if (logits_to_keep > 0) logits_seq = std::min(seq, logits_to_keep);
+    }
     request.set_tensor("attention_mask", attention_mask);
     if (has_position_ids) request.set_tensor("position_ids", position_ids);
     const int64_t batch = input_ids.shape()[0];
@@ -105,11 +122,10 @@ Tensor LLMPipeline::Impl::run(const Tensor& input_ids, const Tensor& attention_m
     request.infer();
     Tensor logits = request.get_tensor(logits_name);
     KILN_CHECK(logits.element_type() == ElementType::f32 && logits.rank() == 3 &&
-                   logits.shape()[0] == batch && logits.shape()[1] == input_ids.shape()[1] &&
+                   logits.shape()[0] == batch && logits.shape()[1] == logits_seq &&
                    logits.shape()[2] > 0,
                "LLMPipeline: output '", logits_name, "' is ", describe(logits),
-               ", expected f32 [batch, seq, vocab] = [", batch, ",", input_ids.shape()[1],
-               ",vocab]");
+               ", expected f32 [batch, seq, vocab] = [", batch, ",", logits_seq, ",vocab]");
     return logits;
 }
 
@@ -121,6 +137,7 @@ LLMPipeline::LLMPipeline(const std::string& model_path, const std::string& devic
                "' (it travels beside the model)");
     Tokenizer tok = Tokenizer::from_file(tokenizer_json.string());
     std::shared_ptr<Model> model = Core().read_model(files.model);
+    model = with_logits_to_keep(std::move(model));
     impl_ = std::make_unique<Impl>(*model, std::move(tok), files.dir);
     // Given away, the model is compiled in place and each weight freed once packed.
     impl_->set_compiled(Core().compile_model(std::move(model), device, properties));
@@ -130,8 +147,11 @@ LLMPipeline::LLMPipeline(const std::shared_ptr<const Model>& model, Tokenizer to
                          const std::string& files_dir, const std::string& device,
                          const AnyMap& properties) {
     KILN_CHECK(model, "LLMPipeline: no model");
-    impl_ = std::make_unique<Impl>(*model, std::move(tokenizer), files_dir);
-    impl_->set_compiled(Core().compile_model(model, device, properties));
+    // The caller keeps its model: the input goes into a copy (constants shared), which the
+    // compilation then takes over.
+    std::shared_ptr<Model> own = with_logits_to_keep(model->clone());
+    impl_ = std::make_unique<Impl>(*own, std::move(tokenizer), files_dir);
+    impl_->set_compiled(Core().compile_model(std::move(own), device, properties));
 }
 
 LLMPipeline::~LLMPipeline() = default;

@@ -19,8 +19,10 @@ struct LLMPipeline::Impl {
     /// `text`'s ids with the tokenizer's special tokens, and a BOS where tokenizer_config.json
     /// asks for one that the tokenizer did not add.
     std::vector<int64_t> encode(const std::string& text) const;
-    /// One inference: ids and positions [B, S], mask [B, past + S]; returns logits [B, S, V].
-    Tensor run(const Tensor& input_ids, const Tensor& attention_mask, const Tensor& position_ids);
+    /// One inference: ids and positions [B, S], mask [B, past + S]; returns logits [B, S', V]:
+    /// S' = S, or min(S, logits_to_keep) when the model has that input and it is above 0.
+    Tensor run(const Tensor& input_ids, const Tensor& attention_mask, const Tensor& position_ids,
+               int64_t logits_to_keep = 0);
 
     GenerationResult generate(const std::vector<std::vector<int64_t>>& prompts,
                               const GenerationConfig& config, const StreamerCallback& streamer,
@@ -38,6 +40,7 @@ struct LLMPipeline::Impl {
     int64_t max_context = 0;  // 0: unknown
     bool has_position_ids = false;
     bool has_beam_idx = false;  // OpenVINO's stateful exports reorder the cache by this input
+    bool has_logits_to_keep = false;  // added by llm::with_logits_to_keep
     std::string logits_name;
 };
 
