@@ -7,18 +7,23 @@
 #include <vector>
 
 #include "core/op_def.hpp"
+#include "cpu/shared_packs.hpp"
 #include "cpu/thread_pool.hpp"
 #include "kiln/error.hpp"
 
 namespace kiln::cpu {
 
 /// Kernel factories run concurrently for different nodes (compile_model packs weights on every
-/// thread): a factory may read its node and the graph, and must not write shared state.
+/// thread): a factory may read its node and the graph, and must not write shared state other
+/// than through `shared_packs`.
 struct KernelContext {
     /// INFERENCE_PRECISION_HINT is bf16: kernels may compute in bf16 with f32 accumulation.
     bool bf16 = false;
     /// KV_CACHE_PRECISION is f16: attention with a KV cache stores its keys and values as f16.
     bool kv_cache_f16 = false;
+    /// Packs shared between the kernels of this compiled model (shared_packs.hpp); null: every
+    /// factory packs its own.
+    SharedPacks* shared_packs = nullptr;
 
     /// Called by a factory whose kernel reads constant input `input` only from a copy of its own
     /// (packed weights): the plan then passes an empty tensor there, and the compiled model drops

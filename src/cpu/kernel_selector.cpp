@@ -9,6 +9,7 @@
 #include "cpu/kernels/elementwise/elementwise_kernels.hpp"
 #include "cpu/kernels/layer_norm_f32.hpp"
 #include "cpu/kernels/lowbit/fc_compressed_kernel.hpp"
+#include "cpu/kernels/lowbit/gather_compressed_kernel.hpp"
 #include "cpu/kernels/matmul_f32.hpp"
 #include "cpu/kernels/pool/pool_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
@@ -24,6 +25,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     }
     if (node.type() == "FullyConnected") return make_matmul_f32_kernel(node, kc);
     if (node.type() == "FullyConnectedCompressed") return make_fc_compressed_kernel(node, kc);
+    if (node.type() == "GatherCompressed") return make_gather_compressed_kernel(node, kc);
     if (node.type() == "LayerNorm") return make_layer_norm_f32_kernel(node, kc);
     if (node.type() == "Transpose") return make_transpose_kernel(node, kc);
     if (node.type() == "ScaledDotProductAttention" ||

@@ -4,11 +4,14 @@
 // the CPU device, and after an IR round trip).
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cmath>
 #include <filesystem>
+#include <thread>
 
 #include "compressed_weights_helpers.hpp"
 #include "cpu/compiled_model.hpp"
+#include "cpu/shared_packs.hpp"
 #include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 #include "ops/reference_executor.hpp"
@@ -162,6 +165,54 @@ TEST(CompressedWeights, TiedEmbeddingAndHead) {
     req.set_input_tensor(x);
     req.infer();
     expect_close(req.get_output_tensor(), want, 5e-2f);
+}
+
+// The CPU kernel of GatherCompressed dequantizes rows from the packed layout of the linear
+// layers: exactly the reference's values, in every mode, on odd sizes, for negative indices too.
+TEST(CompressedWeights, CpuGatherKernelMatchesTheReference) {
+    for (LowBitMode mode : kModes) {
+        SCOPED_TRACE(test_data::mode_name(mode));
+        auto model = embedding_model(mode, 37, 40, 70);
+        const Tensor ids = ids_tensor(37);
+        const Tensor want = evaluate_model(*model, {ids})[0];
+        bool optimized = false;
+        auto req = Core().compile_model(model, "CPU", {{"PERF_COUNT", "YES"}}).create_infer_request();
+        req.set_input_tensor(ids);
+        req.infer();
+        expect_close(req.get_output_tensor(), want, 1e-6f);
+        for (const ProfilingInfo& p : req.get_profiling_info())
+            optimized |= p.node_type == "GatherCompressed" && p.exec_type == "optimized";
+        EXPECT_TRUE(optimized);
+        Tensor bad = ids_tensor(37);
+        bad.data<int64_t>()[4] = 37;
+        req.set_input_tensor(bad);
+        EXPECT_THROW(req.infer(), Error);
+    }
+}
+
+TEST(SharedPacks, OnePackPerKeyAcrossThreads) {
+    cpu::SharedPacks packs;
+    auto a = make_constant(Tensor::scalar(1.f)), b = make_constant(Tensor::scalar(2.f));
+    std::atomic<int> made{0};
+    auto make = [&] {
+        ++made;
+        return std::make_shared<const int>(42);
+    };
+    std::vector<std::shared_ptr<const int>> got(8);
+    std::vector<std::thread> threads;
+    for (size_t i = 0; i < got.size(); ++i)
+        threads.emplace_back([&, i] { got[i] = packs.get<int>("k", {a.get(), b.get()}, make); });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(made.load(), 1);
+    for (const auto& p : got) EXPECT_EQ(p, got[0]);
+    // Another kind or other sources: another pack.
+    EXPECT_NE(packs.get<int>("other", {a.get(), b.get()}, make), got[0]);
+    EXPECT_NE(packs.get<int>("k", {b.get(), a.get()}, make), got[0]);
+    EXPECT_EQ(made.load(), 3);
+    // A failed pack fails every caller, and is not retried behind their backs.
+    auto fail = []() -> std::shared_ptr<const int> { throw Error("no memory for the pack"); };
+    EXPECT_THROW(packs.get<int>("bad", {a.get()}, fail), Error);
+    EXPECT_THROW(packs.get<int>("bad", {a.get()}, make), Error);
 }
 
 TEST(CompressedWeights, OpsRejectMismatchedInputs) {

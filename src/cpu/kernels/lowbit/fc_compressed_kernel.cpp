@@ -26,7 +26,8 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lo
              .empty() ||
         s->element_type() != ElementType::f32)
         return {};
-    auto packed = std::make_shared<const lowbit::PackedWeights>(*w, *s, zp);
+    // A tied output projection shares its pack with the embedding lookup (GatherCompressed).
+    auto packed = lowbit::PackedWeights::shared(kc.shared_packs, node, 1, 3, 4);
     const int64_t n = packed->n(), k = packed->k();
     std::shared_ptr<const std::vector<float>> bias;
     if (b->size() > 0) {

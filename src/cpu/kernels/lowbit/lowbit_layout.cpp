@@ -58,6 +58,41 @@ PackedWeights::PackedWeights(const Tensor& w, const Tensor& scale, const Tensor*
         }
 }
 
+void PackedWeights::dequantize_row(int64_t r, float* out) const {
+    const int64_t c = r % kPanel;
+    const uint8_t* base = panel(r / kPanel);
+    for (int64_t g = 0; g < groups_; ++g) {
+        const uint8_t* wb = base + g * group_stride();
+        const auto* sc = reinterpret_cast<const float*>(wb + group_weight_bytes());
+        const float z = has_zero_point_ ? sc[kPanel + c] : zero_offset_;
+        float* dst = out + g * group_size_;
+        for (int64_t j = 0; j < group_size_; ++j) {
+            int u;
+            if (!four_bit_) {
+                u = wb[(j / 4) * 64 + c * 4 + j % 4];
+            } else {
+                const int64_t oct = j / 8, in = j % 8;
+                u = (wb[oct * 64 + c * 4 + in % 4] >> (in >= 4 ? 4 : 0)) & 0xF;
+            }
+            dst[j] = sc[c] * (static_cast<float>(u) - z);
+        }
+    }
+}
+
+std::shared_ptr<const PackedWeights> PackedWeights::shared(SharedPacks* shared, const Node& node,
+                                                           size_t w, size_t scale,
+                                                           size_t zero_point) {
+    const Tensor* zp = node.input_count() > zero_point ? node.input_constant(zero_point) : nullptr;
+    auto make = [&]() -> std::shared_ptr<const PackedWeights> {
+        return std::make_shared<const PackedWeights>(*node.input_constant(w),
+                                                     *node.input_constant(scale), zp);
+    };
+    if (!shared) return make();
+    std::vector<const Node*> sources = {node.input(w).node.get(), node.input(scale).node.get()};
+    if (zp) sources.push_back(node.input(zero_point).node.get());
+    return shared->get<PackedWeights>("lowbit", std::move(sources), make);
+}
+
 void QuantizedRows::reset(const PackedWeights& w, int64_t rows) {
     padded_k_ = w.padded_k();
     blocks_ = padded_k_ / kBlock;

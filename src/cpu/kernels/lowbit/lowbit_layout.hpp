@@ -18,6 +18,8 @@
 #include <memory>
 #include <vector>
 
+#include "cpu/shared_packs.hpp"
+#include "kiln/node.hpp"
 #include "kiln/tensor.hpp"
 
 namespace kiln::cpu::lowbit {
@@ -51,6 +53,14 @@ public:
     const uint8_t* panel(int64_t p) const { return data_.get() + p * groups_ * group_stride(); }
     /// Bytes of the low-bit weights as stored in the model (what a token streams).
     int64_t model_bytes() const { return n_ * k_ / (four_bit_ ? 2 : 1); }
+    /// Row r of the dequantized weights, K floats (an embedding lookup on the same pack as the
+    /// output projection of a tied model).
+    void dequantize_row(int64_t r, float* out) const;
+
+    /// The pack of a compiled model's constants W, scale and zero point, shared between the
+    /// kernels that read them when `shared` is given (a tied embedding and output projection).
+    static std::shared_ptr<const PackedWeights> shared(SharedPacks* shared, const Node& node,
+                                                       size_t w, size_t scale, size_t zero_point);
 
 private:
     struct Free {
