@@ -2,6 +2,8 @@
 // they give with a fixed seed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <cmath>
 #include <limits>
 
@@ -124,6 +126,20 @@ TEST(LlmSampler, MinPIsRelativeToTheLargestProbability) {
 
 TEST(LlmSampler, ArgmaxAndSoftmax) {
     EXPECT_EQ(argmax(Floats{1.f, 3.f, 3.f, 2.f}), 1);
+    // Past the 16-lane blocks, ties, NaNs and -inf: the first largest number.
+    const float nan = std::numeric_limits<float>::quiet_NaN();
+    for (size_t n : {1u, 15u, 16u, 17u, 50257u}) {
+        Floats v(n);
+        for (size_t i = 0; i < n; ++i) v[i] = std::sin(static_cast<float>(i));
+        const int64_t want = std::max_element(v.begin(), v.end()) - v.begin();
+        EXPECT_EQ(argmax(v), want) << n;
+        v[0] = nan;
+        if (n > 1) EXPECT_EQ(argmax(v), std::max_element(v.begin() + 1, v.end()) - v.begin()) << n;
+        v[n - 1] = 2.f;
+        EXPECT_EQ(argmax(v), static_cast<int64_t>(n > 1 ? n - 1 : 0)) << n;
+    }
+    EXPECT_EQ(argmax(Floats{-kInf, nan, -kInf}), 0);
+    EXPECT_EQ(argmax(Floats{nan, nan}), 0);
     const auto p = softmax(Floats{0.f, std::log(3.f), -kInf});
     EXPECT_NEAR(p[0], 0.25, 1e-7);
     EXPECT_NEAR(p[1], 0.75, 1e-7);
