@@ -14,6 +14,7 @@
 #include "cpu/kernels/pool/pool_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
 #include "cpu/kernels/softmax_f32.hpp"
+#include "cpu/kernels/split.hpp"
 #include "cpu/kernels/transpose.hpp"
 
 namespace kiln::cpu {
@@ -42,6 +43,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (KernelFn k = make_softmax_f32_kernel(node, kc)) return k;
     if (KernelFn k = make_reduce_f32_kernel(node, kc)) return k;
     if (KernelFn k = make_concat_kernel(node, kc)) return k;
+    if (KernelFn k = make_split_kernel(node, kc)) return k;
     if (KernelFn k = make_convert_kernel(node, kc)) return k;
     return {};
 }

@@ -489,6 +489,73 @@ TEST(CpuConvertKernel, MatchesReferenceExactly) {
     }
 }
 
+namespace {
+
+// Split (num_splits > 0) or VariadicSplit (lengths) of a parameter of `shape` on `axis`, every
+// output a model output; the CPU kernel must give the reference's outputs bit for bit.
+void check_split(const Tensor& x, int64_t axis, std::vector<int64_t> lengths, int64_t num_splits,
+                 const PartialShape& declared) {
+    auto p = make_parameter(x.element_type(), declared, "x");
+    auto a = make_constant(Tensor::scalar(axis));
+    std::shared_ptr<Node> split;
+    if (num_splits > 0) {
+        split = make_node("Split", {p->output(0), a->output(0)}, {{"num_splits", num_splits}});
+    } else {
+        const auto n = static_cast<int64_t>(lengths.size());
+        split = make_node("VariadicSplit", {p->output(0), a->output(0),
+                                            make_constant(Tensor::from_vector(lengths, {n}))->output(0)});
+    }
+    auto m = std::make_shared<Model>(split->outputs(), std::vector<std::shared_ptr<Node>>{p});
+    const TensorVector want = evaluate_model(*m, {x});
+    for (const char* threads : {"1", "3"}) {
+        auto compiled = std::make_shared<const cpu::CompiledModel>(
+            m, AnyMap{{"INFERENCE_NUM_THREADS", threads}});
+        EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+        cpu::InferRequest req(compiled);
+        req.set_input(0, x);
+        req.infer();
+        for (size_t i = 0; i < want.size(); ++i)
+            EXPECT_TRUE(req.output(i).identical(want[i]))
+                << "axis " << axis << " output " << i << " threads " << threads;
+    }
+}
+
+}  // namespace
+
+TEST(CpuSplitKernel, MatchesReferenceOnEveryAxisAndType) {
+    const Tensor x = random_f32({2, 6, 5, 7}, 4);
+    for (int64_t axis : {0, 1, 2, -1}) {
+        const int64_t dim = x.shape()[axis < 0 ? axis + 4 : axis];
+        check_split(x, axis, {1, -1, 0}, 0, x.shape());
+        check_split(x, axis, {dim - 1, 1}, 0, x.shape());
+        if (dim % 2 == 0) check_split(x, axis, {}, 2, x.shape());
+        check_split(x, axis, {}, 1, x.shape());
+    }
+    // A transformer's stacked q/k/v, large enough to split over threads.
+    check_split(random_f32({1, 128, 2304}, 5), 2, {768, 768, 768}, 0, PartialShape({1, -1, 2304}));
+    // Other element types copy bytes alike.
+    check_split(Tensor::from_vector<int64_t>({1, 2, 3, 4, 5, 6}, {2, 3}), 1, {2, 1}, 0,
+                PartialShape({2, 3}));
+}
+
+TEST(CpuSplitKernel, LengthsThatDoNotFitAtRunTimeThrow) {
+    auto p = make_parameter(ElementType::f32, PartialShape::dynamic(2), "x");
+    auto a = make_constant(Tensor::scalar(int64_t{1}));
+    auto l = make_constant(Tensor::from_vector<int64_t>({2, 2}, {2}));
+    auto split = make_node("VariadicSplit", {p->output(0), a->output(0), l->output(0)});
+    auto m = std::make_shared<Model>(split->outputs(), std::vector<std::shared_ptr<Node>>{p});
+    auto compiled = std::make_shared<const cpu::CompiledModel>(m, AnyMap{});
+    EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+    cpu::InferRequest req(compiled);
+    req.set_input(0, random_f32({3, 5}, 1));
+    EXPECT_THROW(req.infer(), Error);
+    auto even = make_node("Split", {p->output(0), a->output(0)}, {{"num_splits", int64_t{2}}});
+    auto m2 = std::make_shared<Model>(even->outputs(), std::vector<std::shared_ptr<Node>>{p});
+    cpu::InferRequest req2(std::make_shared<const cpu::CompiledModel>(m2, AnyMap{}));
+    req2.set_input(0, random_f32({3, 5}, 1));
+    EXPECT_THROW(req2.infer(), Error);
+}
+
 TEST(CpuConcatKernel, MismatchedShapesAtRunTimeThrow) {
     auto a = make_parameter(ElementType::f32, PartialShape::dynamic(2), "a");
     auto b = make_parameter(ElementType::f32, PartialShape::dynamic(2), "b");
