@@ -113,7 +113,25 @@ TEST(CpuTransposeKernel, AttentionPermutationsAndOddShapes) {
         check_transpose({3, 4, 5, 6}, {3, 1, 2, 0}, ElementType::f16, threads);
         check_transpose({7}, {0}, ElementType::f32, threads);
         check_transpose({2, 0, 3}, {2, 1, 0}, ElementType::f32, threads);
+        check_transpose({2, 1, 3, 5}, {0, 2, 1, 3}, ElementType::f32, threads);
+        check_transpose({1, 3, 1, 5}, {0, 2, 1, 3}, ElementType::f16, threads);
     }
+}
+
+// A decode step's heads split: [B, 1, H, D] -> [B, H, 1, D] moves only a unit axis, so the
+// output is the input's bytes, not a copy.
+TEST(CpuTransposeKernel, MovingOnlyUnitAxesIsAView) {
+    auto x = make_parameter(ElementType::f32, Shape{2, 1, 3, 5}, "x");
+    auto y = make_node("Transpose", {x->output(0), make_constant(Tensor::from_vector<int64_t>(
+                                                       {0, 2, 1, 3}))->output(0)});
+    auto model =
+        std::make_shared<Model>(OutputVector{y->output(0)}, std::vector<std::shared_ptr<Node>>{x});
+    cpu::InferRequest req(std::make_shared<const cpu::CompiledModel>(model, AnyMap{}));
+    const Tensor in = random_f32({2, 1, 3, 5}, 6);
+    req.set_input(0, in);
+    req.infer();
+    EXPECT_EQ(req.output(0).shape(), (Shape{2, 3, 1, 5}));
+    EXPECT_EQ(req.output(0).raw_data(), in.raw_data());
 }
 
 TEST(CpuPlan, ReshapeSqueezeUnsqueezeAreViews) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cpu/kernels/uninitialized_tensor.hpp"
+
 namespace kiln::cpu {
 namespace {
 
@@ -143,8 +145,14 @@ KernelFn make_transpose_kernel(const Node& node, const KernelContext&) {
         }
         Shape out_shape;
         for (int64_t a : perm) out_shape.push_back(x.shape()[a]);
-        Tensor y(x.element_type(), out_shape);
         const Collapsed c = collapse(x.shape(), perm);
+        if (c.dims.size() <= 1 && (c.in_strides.empty() || c.in_strides[0] == 1)) {
+            // Only unit axes move (a decode step's [B, 1, H, D] -> [B, H, 1, D]): the bytes are
+            // already in the output's order, so the output is a view, as Reshape's is.
+            out.assign(1, x.reshaped(out_shape));
+            return;
+        }
+        Tensor y = uninitialized_tensor(x.element_type(), out_shape);
         ThreadPool& pool = threads_of(ctx);
         if (x.size() > 0) {
             switch (bytes) {
