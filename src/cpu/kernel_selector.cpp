@@ -13,6 +13,7 @@
 #include "cpu/kernels/matmul_f32.hpp"
 #include "cpu/kernels/pool/pool_f32.hpp"
 #include "cpu/kernels/reduce_f32.hpp"
+#include "cpu/kernels/reshape.hpp"
 #include "cpu/kernels/softmax_f32.hpp"
 #include "cpu/kernels/split.hpp"
 #include "cpu/kernels/transpose.hpp"
@@ -29,6 +30,7 @@ KernelFn select_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() == "GatherCompressed") return make_gather_compressed_kernel(node, kc);
     if (node.type() == "LayerNorm") return make_layer_norm_f32_kernel(node, kc);
     if (node.type() == "Transpose") return make_transpose_kernel(node, kc);
+    if (node.type() == "Reshape") return make_reshape_kernel(node, kc);
     if (node.type() == "ScaledDotProductAttention" ||
         node.type() == "ScaledDotProductAttentionWithKVCache")
         return make_attention_f32_kernel(node, kc);

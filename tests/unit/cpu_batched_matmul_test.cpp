@@ -134,6 +134,60 @@ TEST(CpuTransposeKernel, MovingOnlyUnitAxesIsAView) {
     EXPECT_EQ(req.output(0).raw_data(), in.raw_data());
 }
 
+// Reshape's kernel resolves 0 (special_zero) and -1 as the op's shape inference does, for a
+// constant target and one computed at run time, and refuses what the reference refuses.
+TEST(CpuReshapeKernel, MatchesReferenceAndRefusesBadTargets) {
+    struct Case {
+        Shape in;
+        std::vector<int64_t> target;
+        bool special_zero, ok;
+    };
+    const Case cases[] = {
+        {{2, 6, 4}, {0, -1, 2}, true, true},   {{2, 6, 4}, {-1}, false, true},
+        {{2, 6, 4}, {4, 0, 2}, true, true},    {{2, 6, 4}, {0, 3, -1}, false, false},
+        {{2, 6, 4}, {4, 0, 3}, true, false},
+        {{2, 0, 4}, {0, -1}, true, true},      {{2, 6, 4}, {-1, -1}, false, false},
+        {{2, 6, 4}, {5, -1}, false, false},    {{2, 6, 4}, {2, -2, 4}, false, false},
+        {{3}, {0, 0}, true, false},
+    };
+    for (const Case& c : cases) {
+        for (bool constant : {true, false}) {
+            SCOPED_TRACE(to_string(c.in) + " -> " + to_string(Shape(c.target)) +
+                         (constant ? " constant" : " computed"));
+            auto x = make_parameter(ElementType::f32, c.in, "x");
+            const int64_t rank = static_cast<int64_t>(c.target.size());
+            const Tensor target = Tensor::from_vector(c.target, {rank});
+            auto t = make_parameter(ElementType::i64, Shape{rank}, "t");
+            const Output target_port = constant ? make_constant(target)->output(0) : t->output(0);
+            std::shared_ptr<Node> y;
+            try {
+                y = make_node("Reshape", {x->output(0), target_port}, {{"special_zero", c.special_zero}});
+            } catch (const Error&) {
+                EXPECT_FALSE(c.ok);  // refused when the graph is built
+                continue;
+            }
+            std::vector<std::shared_ptr<Node>> params = {x};
+            if (!constant) params.push_back(t);
+            auto model = std::make_shared<Model>(OutputVector{y->output(0)}, params);
+            auto compiled = std::make_shared<const cpu::CompiledModel>(model, AnyMap{});
+            EXPECT_EQ(compiled->plan().device_kernel_count(), 1u);
+            cpu::InferRequest req(compiled);
+            const Tensor in = random_f32(c.in, 8);
+            req.set_input(0, in);
+            if (!constant) req.set_input(1, target);
+            if (!c.ok) {
+                EXPECT_THROW(req.infer(), Error);
+                continue;
+            }
+            req.infer();
+            TensorVector inputs = {in};
+            if (!constant) inputs.push_back(target);
+            EXPECT_TRUE(req.output(0).identical(evaluate_model(*model, inputs)[0]));
+            EXPECT_EQ(req.output(0).raw_data(), in.raw_data());
+        }
+    }
+}
+
 TEST(CpuPlan, ReshapeSqueezeUnsqueezeAreViews) {
     auto x = make_parameter(ElementType::f32, Shape{2, 6, 4}, "x");
     auto ints = [](std::vector<int64_t> v) {
