@@ -42,12 +42,15 @@ namespace {
 
 size_t round_up(size_t n, size_t to) { return (n + to - 1) / to * to; }
 
-// A mapping of round_up(bytes, 2 MiB) bytes starting on a 2 MiB boundary, marked for transparent
-// huge pages. Streaming weights through 4 KiB pages costs a TLB miss per page and stops the
-// hardware prefetcher at every page boundary: on the 2-core machine a 2-thread read runs at
+constexpr size_t kPageBytes = 4096;
+
+// A mapping of `bytes` (whole small pages) starting on a 2 MiB boundary, marked for transparent
+// huge pages: every whole 2 MiB of it can be a huge page, and the tail stays on small pages, so
+// no memory is added. Streaming weights through 4 KiB pages costs a TLB miss per page and stops
+// the hardware prefetcher at every page boundary: on the 2-core machine a 2-thread read runs at
 // 25 GB/s on 4 KiB pages and 33 GB/s on huge pages.
 void* map_huge(size_t bytes) {
-    const size_t size = round_up(bytes, kHugePageBytes);
+    const size_t size = round_up(bytes, kPageBytes);
     const size_t span = size + kHugePageBytes;
     void* raw = ::mmap(nullptr, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) return nullptr;
@@ -75,7 +78,7 @@ void free_tensor_memory(void* p, size_t bytes) {
     if (bytes < kTensorMapBytes)
         std::free(p);
     else if (bytes >= kHugeMapBytes)
-        ::munmap(p, round_up(bytes, kHugePageBytes));
+        ::munmap(p, round_up(bytes, kPageBytes));
     else
         ::munmap(p, bytes);
 }
@@ -88,7 +91,7 @@ void* allocate_streamed_memory(size_t bytes) {
 void free_streamed_memory(void* p, size_t bytes) {
     if (!p) return;
     if (bytes >= kHugeMapBytes)
-        ::munmap(p, round_up(bytes, kHugePageBytes));
+        ::munmap(p, round_up(bytes, kPageBytes));
     else
         std::free(p);
 }

@@ -25,8 +25,8 @@ void* allocate_tensor_memory(size_t bytes);
 void free_tensor_memory(void* p, size_t bytes);
 constexpr size_t kTensorMapBytes = size_t{1} << 20;  // from this size on: a mapping of its own
 /// From this size on the mapping starts on a huge-page boundary and asks for transparent huge
-/// pages (what streaming weights and large activations read fastest from). Below it the up to
-/// 2 MiB a huge page may add to the resident size would be too large a share.
+/// pages for its whole 2 MiB stretches (what streaming weights and large activations read
+/// fastest from); its tail stays on small pages, so nothing is added to the resident size.
 constexpr size_t kHugeMapBytes = size_t{4} << 20;
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 

@@ -29,13 +29,15 @@ std::unordered_map<const Node*, PlannedKernel> select_kernels(const Model& model
     }
     std::vector<PlannedKernel> kernels(nodes.size());
     SharedPacks shared;  // the kernels keep what they take from it
+    std::unordered_map<const Node*, int> readers;  // as counted, before any release
+    for (const auto& [node, count] : const_readers) readers.emplace(node, count.load());
     ThreadPool pool(config.threads);
     pool.parallel_for(0, static_cast<int64_t>(nodes.size()), ThreadPool::kInlineCost,
                       [&](int64_t lo, int64_t hi) {
                           for (int64_t i = lo; i < hi; ++i) {
                               const KernelContext kc{config.precision == "bf16",
                                                      config.kv_cache_precision == "f16",
-                                                     &shared};
+                                                     &shared, &readers};
                               KernelFn fn = select_kernel(*nodes[i], kc);
                               if (release_packed && fn)
                                   for (size_t input : kc.own_copies) {

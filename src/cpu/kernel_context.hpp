@@ -4,6 +4,7 @@
 // Kernels run on the threads of the request's stream, which they get at run time from
 // ExecContext::threads (see threads_of()), never from compile time: one compiled kernel serves
 // every stream.
+#include <unordered_map>
 #include <vector>
 
 #include "core/op_def.hpp"
@@ -24,6 +25,15 @@ struct KernelContext {
     /// Packs shared between the kernels of this compiled model (shared_packs.hpp); null: every
     /// factory packs its own.
     SharedPacks* shared_packs = nullptr;
+    /// How many nodes of the graph read each constant (null: unknown).
+    const std::unordered_map<const Node*, int>* const_readers = nullptr;
+
+    /// The number of nodes reading `constant`, or 0 when unknown.
+    int readers_of(const Node* constant) const {
+        if (!const_readers) return 0;
+        auto it = const_readers->find(constant);
+        return it == const_readers->end() ? 0 : it->second;
+    }
 
     /// Called by a factory whose kernel reads constant input `input` only from a copy of its own
     /// (packed weights): the plan then passes an empty tensor there, and the compiled model drops

@@ -7,7 +7,8 @@
 
 namespace kiln::cpu {
 
-/// Null unless `node` is a GatherCompressed with constant weights, scale and zero point.
+/// Null unless `node` is a GatherCompressed with constant weights, scale and zero point whose
+/// weights another node reads too (KernelContext::readers_of): a tied embedding.
 KernelFn make_gather_compressed_kernel(const Node& node, const KernelContext& kc);
 
 }  // namespace kiln::cpu
