@@ -31,6 +31,7 @@ the variant's MatMulNBits dequantizes to, which checks the packing on its own.
 """
 import argparse
 import json
+import math
 import os
 
 import numpy as np
@@ -60,6 +61,12 @@ def read_safetensors(path):
         a, b = e["data_offsets"]
         out[name] = np.frombuffer(data[a:b], np.float32).reshape(e["shape"])
     return out
+
+
+def gelu_new(x):
+    # Spelled as transformers spells it: ONNX Runtime's FastGelu fusion matches this form (and
+    # not the one F.gelu(approximate="tanh") exports to).
+    return 0.5 * x * (1.0 + torch.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * torch.pow(x, 3.0))))
 
 
 class GPT2KV(torch.nn.Module):
@@ -101,7 +108,7 @@ class GPT2KV(torch.nn.Module):
             y = y.reshape(y.shape[0], y.shape[1], D_MODEL)
             x = x + (y @ m.attn_c_proj_weight + m.attn_c_proj_bias)
             h = F.layer_norm(x, (D_MODEL,), m.ln_2_weight, m.ln_2_bias, 1e-5)
-            h = F.gelu(h @ m.mlp_c_fc_weight + m.mlp_c_fc_bias, approximate="tanh")
+            h = gelu_new(h @ m.mlp_c_fc_weight + m.mlp_c_fc_bias)
             x = x + (h @ m.mlp_c_proj_weight + m.mlp_c_proj_bias)
         x = F.layer_norm(x[:, -1:, :], (D_MODEL,), self.ln_f_w, self.ln_f_b, 1e-5)
         return (x @ self.lm_head, *present)
