@@ -13,6 +13,9 @@
 // As in `kiln generate`: prefill tokens/s = prompt tokens / (prefill run + argmax); decode
 // tokens/s = decode steps / their total time, a step being input set-up + run + argmax. Rounds
 // are not warmed up: the first runs cold, as Kiln's one generation per process does.
+// onnxruntime-node returns every output in a buffer of its own (pre-allocated outputs passed as
+// fetches come back as copies too), so each step copies the whole cache out of the runtime once,
+// besides the Concat inside the graph that appends the new position.
 import * as ort from 'onnxruntime-node';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -187,6 +190,7 @@ async function main() {
     decode_tokens_per_s: median(rounds.map((x) => x.decode_tokens_per_s)),
     median_step_ms: median(rounds.map((x) => x.median_step_ms)),
     rounds: rounds.map(({ tokens, ...rest }) => rest),
+    tokens: rounds[0].tokens,
   };
   if (o.json) {
     console.log(JSON.stringify(summary));
