@@ -3,7 +3,7 @@
 // `kiln generate` times itself.
 //
 //   node bench/llm/ort_decode.mjs --model M.onnx [--prompt-len 128] [--new-tokens 64]
-//        [--rounds 3] [--threads 2] [--json]
+//        [--rounds 3] [--threads 2] [--no-spin] [--json]
 //   node bench/llm/ort_decode.mjs --model M.onnx --check DIR   (DIR: export_ort_gpt2.py --check)
 //
 // One session (CPU execution provider, `--threads` intra-op threads, 1 inter-op, all graph
@@ -26,7 +26,7 @@ const N_HEAD = 12;
 const HEAD_DIM = 64;
 
 function parseArgs(argv) {
-  const o = { model: '', promptLen: 128, newTokens: 64, rounds: 3, threads: 2, json: false, check: '' };
+  const o = { model: '', promptLen: 128, newTokens: 64, rounds: 3, threads: 2, json: false, check: '', spin: true };
   const int = (s, name) => {
     const v = Number(s);
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got '${s}'`);
@@ -46,9 +46,10 @@ function parseArgs(argv) {
       case '--threads': o.threads = int(val(), a); break;
       case '--check': o.check = val(); break;
       case '--json': o.json = true; break;
+      case '--no-spin': o.spin = false; break;
       case '-h': case '--help':
         console.log('usage: node ort_decode.mjs --model M.onnx [--prompt-len N] [--new-tokens N] [--rounds N] '
-          + '[--threads N] [--json] | --model M.onnx --check DIR');
+          + '[--threads N] [--no-spin] [--json] | --model M.onnx --check DIR');
         process.exit(0);
         break;
       default: throw new Error(`unknown argument '${a}'`);
@@ -174,6 +175,9 @@ async function main() {
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    // --no-spin: idle intra-op threads block at once instead of spinning first (ONNX Runtime's
+    // default spins), which matters when other processes want the same cores.
+    ...(o.spin ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   });
   if (o.check) {
     console.log(JSON.stringify({ model: o.model, ...(await check(session, o.check)) }));
@@ -186,6 +190,7 @@ async function main() {
     prompt_tokens: o.promptLen,
     new_tokens: o.newTokens,
     threads: o.threads,
+    spin: o.spin,
     prefill_tokens_per_s: median(rounds.map((x) => x.prefill_tokens_per_s)),
     decode_tokens_per_s: median(rounds.map((x) => x.decode_tokens_per_s)),
     median_step_ms: median(rounds.map((x) => x.median_step_ms)),

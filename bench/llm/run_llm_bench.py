@@ -10,7 +10,7 @@ bandwidth over the bytes of weights one decode step streams (the IR's .bin size:
 layer and the output projection are read once per token; the embedding lookup reads one row).
 
     bench/llm/run_llm_bench.py [--preset gpt2-124m|tinyllama-1.1b] [--new-tokens 64] [--rounds 3]
-                               [--ort [--ort-models int4_acc4,...]]
+                               [--ort [--ort-models int4_acc4,...] [--ort-args=--no-spin]]
 
 --ort (GPT-2 only) adds ONNX Runtime rows measured in the same run, alternating with Kiln's: the
 same checkpoint exported with an explicit KV cache and com.microsoft::MatMulNBits weights
@@ -102,10 +102,10 @@ def ort_models(work, hf, names):
     return {n: (os.path.join(out, n + ".onnx"), sizes[n]) for n in names}
 
 
-def ort_generate(model, new_tokens):
+def ort_generate(model, new_tokens, extra):
     r = json.loads(run(["node", os.path.join(HERE, "ort_decode.mjs"), "--model", model,
                         "--prompt-len", "128", "--new-tokens", str(new_tokens), "--rounds", "1",
-                        "--threads", "2", "--json"]).stdout)
+                        "--threads", "2", "--json"] + extra).stdout)
     return r["decode_tokens_per_s"], r["prefill_tokens_per_s"]
 
 
@@ -119,6 +119,7 @@ def main():
     ap.add_argument("--modes", default="int4_sym,int4_sym+all-layers,int8_sym,f32")
     ap.add_argument("--ort", action="store_true", help="add ONNX Runtime (MatMulNBits) rows")
     ap.add_argument("--ort-models", default="int4_acc4,int4,int4_all_acc4,int4_all,int8_acc4,int8,f32")
+    ap.add_argument("--ort-args", default="", help="more ort_decode.mjs arguments, e.g. --no-spin")
     a = ap.parse_args()
     if a.ort and not a.preset.startswith("gpt2"):
         sys.exit("run_llm_bench: --ort exports GPT-2 only")
@@ -162,7 +163,7 @@ def main():
             results[mode]["decode"].append(d)
             results[mode]["prefill"].append(p)
         for name, (path, _) in ort.items():
-            d, p = ort_generate(path, a.new_tokens)
+            d, p = ort_generate(path, a.new_tokens, a.ort_args.split())
             results["ORT " + name]["decode"].append(d)
             results["ORT " + name]["prefill"].append(p)
     bw_med = statistics.median(bw)
