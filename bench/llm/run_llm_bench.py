@@ -170,7 +170,8 @@ def main():
     load = os.getloadavg()[0]
     print(f"\n{a.preset}: prompt of 128 tokens, {a.new_tokens} new tokens, 2 threads, "
           f"{a.rounds} rounds (medians); read bandwidth {bw_med:.1f} GB/s "
-          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}")
+          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}"
+          + (f"; ort_decode.mjs {a.ort_args}" if ort and a.ort_args else ""))
     print(f"| mode | weights MB | decode tokens/s | floor tokens/s | fraction of floor | prefill tokens/s |")
     print("|---|---|---|---|---|---|")
     rows = [(m, os.path.getsize(os.path.join(f, "model.bin"))) for m, f in models.items()]
