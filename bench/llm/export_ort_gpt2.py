@@ -212,10 +212,9 @@ def to_matmulnbits(src, dst, bits, head_bits, accuracy_level):
     for node in g.node:
         for name in node.input:
             consumers.setdefault(name, []).append(node)
-    head = next(n for n in g.node if n.op_type == "MatMul" and n.output[0] == "logits")
-    new_nodes, drop, replaced = [], set(), 0
+    new_nodes, folded, replaced = [], set(), 0  # folded: outputs of the bias Adds taken in
     for node in g.node:
-        if id(node) in drop:
+        if node.op_type == "Add" and node.output[0] in folded:
             continue
         w = inits.get(node.input[1]) if node.op_type == "MatMul" else None
         if w is None or len(w.dims) != 2:
@@ -223,7 +222,7 @@ def to_matmulnbits(src, dst, bits, head_bits, accuracy_level):
             continue
         arr = numpy_helper.to_array(w)
         k, n = arr.shape
-        nbits = head_bits if node is head else bits
+        nbits = head_bits if node.output[0] == "logits" else bits
         packed, scales = quantize_blocks(arr, nbits)
         base = node.name or node.output[0]
         g.initializer.extend([numpy_helper.from_array(packed, base + "_Q"),
@@ -239,7 +238,7 @@ def to_matmulnbits(src, dst, bits, head_bits, accuracy_level):
             if b is not None and list(b.dims) == [n]:
                 inputs += ["", "", b.name]
                 out = add.output[0]
-                drop.add(id(add))
+                folded.add(out)
         new_nodes.append(helper.make_node(
             "MatMulNBits", inputs, [out], name=base + "_nbits", domain="com.microsoft",
             K=k, N=n, bits=nbits, block_size=BLOCK,
