@@ -10,6 +10,14 @@ bandwidth over the bytes of weights one decode step streams (the IR's .bin size:
 layer and the output projection are read once per token; the embedding lookup reads one row).
 
     bench/llm/run_llm_bench.py [--preset gpt2-124m|tinyllama-1.1b] [--new-tokens 64] [--rounds 3]
+                               [--ort [--ort-models int4_acc4,...] [--ort-args=--no-spin]]
+
+--ort (GPT-2 only) adds ONNX Runtime rows measured in the same run, alternating with Kiln's: the
+same checkpoint exported with an explicit KV cache and com.microsoft::MatMulNBits weights
+(export_ort_gpt2.py; models int4, int4_all, int8 with the default accuracy level and with _acc4,
+and f32), run by ort_decode.mjs (onnxruntime-node from bench/node_modules, the same
+prompt, 2 intra-op threads, one fresh process per run like `kiln generate`). Their "weights MB" is
+what a decode step streams: every initializer but the embedding tables, which are only gathered.
 """
 import argparse
 import json
@@ -77,6 +85,30 @@ def generate(kiln, model, prompt_file, new_tokens):
     return float(decode.group(1)), float(prefill.group(2)), int(prefill.group(1))
 
 
+def ort_models(work, hf, names):
+    """The ONNX Runtime models, exported on first use; {name: (path, streamed bytes)}."""
+    if not os.path.exists(os.path.join(ROOT, "bench", "node_modules", "onnxruntime-node")):
+        sys.exit("run_llm_bench: --ort needs onnxruntime-node: make bench/node_modules/.package-lock.json "
+                 "(or cd bench && npm ci --ignore-scripts)")
+    out = os.path.join(work, "ort")
+    sizes_file = os.path.join(out, "streamed_bytes.json")
+    if not os.path.exists(sizes_file):
+        run(["/usr/bin/python3", os.path.join(HERE, "export_ort_gpt2.py"), "--hf", hf, "--out", out])
+    with open(sizes_file) as f:
+        sizes = json.load(f)
+    unknown = [n for n in names if n not in sizes]
+    if unknown:
+        sys.exit(f"run_llm_bench: unknown --ort-models {unknown}; known: {sorted(sizes)}")
+    return {n: (os.path.join(out, n + ".onnx"), sizes[n]) for n in names}
+
+
+def ort_generate(model, new_tokens, extra):
+    r = json.loads(run(["node", os.path.join(HERE, "ort_decode.mjs"), "--model", model,
+                        "--prompt-len", "128", "--new-tokens", str(new_tokens), "--rounds", "1",
+                        "--threads", "2", "--json"] + extra).stdout)
+    return r["decode_tokens_per_s"], r["prefill_tokens_per_s"]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--preset", default="gpt2-124m", choices=["gpt2-124m", "tinyllama-1.1b"])
@@ -85,7 +117,12 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     # MODE+all-layers: --all-layers, the embedding and output projection compressed too.
     ap.add_argument("--modes", default="int4_sym,int4_sym+all-layers,int8_sym,f32")
+    ap.add_argument("--ort", action="store_true", help="add ONNX Runtime (MatMulNBits) rows")
+    ap.add_argument("--ort-models", default="int4_acc4,int4,int4_all_acc4,int4_all,int8_acc4,int8,f32")
+    ap.add_argument("--ort-args", default="", help="more ort_decode.mjs arguments, e.g. --no-spin")
     a = ap.parse_args()
+    if a.ort and not a.preset.startswith("gpt2"):
+        sys.exit("run_llm_bench: --ort exports GPT-2 only")
     kiln = os.path.join(a.build, "kiln")
     work = os.path.join(a.build, "bench", "llm", a.preset)
     hf = os.path.join(work, "hf")
@@ -115,23 +152,31 @@ def main():
                     (["--all-layers"] if extra == "all-layers" else []))
         models[mode] = os.path.dirname(out)
 
+    ort = ort_models(work, hf, a.ort_models.split(",")) if a.ort else {}
+
     bw = []
-    results = {m: {"decode": [], "prefill": []} for m in models}
+    results = {m: {"decode": [], "prefill": []} for m in list(models) + ["ORT " + n for n in ort]}
     for r in range(a.rounds):  # alternate, so load changes hit every model alike
         bw.append(bandwidth(a.build))
         for mode, folder in models.items():
             d, p, n = generate(kiln, folder, prompt, a.new_tokens)
             results[mode]["decode"].append(d)
             results[mode]["prefill"].append(p)
+        for name, (path, _) in ort.items():
+            d, p = ort_generate(path, a.new_tokens, a.ort_args.split())
+            results["ORT " + name]["decode"].append(d)
+            results["ORT " + name]["prefill"].append(p)
     bw_med = statistics.median(bw)
     load = os.getloadavg()[0]
     print(f"\n{a.preset}: prompt of 128 tokens, {a.new_tokens} new tokens, 2 threads, "
           f"{a.rounds} rounds (medians); read bandwidth {bw_med:.1f} GB/s "
-          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}")
+          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}"
+          + (f"; ort_decode.mjs {a.ort_args}" if ort and a.ort_args else ""))
     print(f"| mode | weights MB | decode tokens/s | floor tokens/s | fraction of floor | prefill tokens/s |")
     print("|---|---|---|---|---|---|")
-    for mode, folder in models.items():
-        size = os.path.getsize(os.path.join(folder, "model.bin"))
+    rows = [(m, os.path.getsize(os.path.join(f, "model.bin"))) for m, f in models.items()]
+    rows += [("ORT " + n, size) for n, (_, size) in ort.items()]
+    for mode, size in rows:
         floor = bw_med * 1e9 / size
         d = statistics.median(results[mode]["decode"])
         p = statistics.median(results[mode]["prefill"])
