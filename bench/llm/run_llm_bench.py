@@ -3,11 +3,13 @@
 
 Builds a random-weight Hugging Face checkpoint in GPT-2-124M shapes (make_random_hf.py), converts
 it to IR, compresses it to INT4 (int4_sym, groups of 128; embeddings and the output projection in
-INT8, the defaults; and with --all-layers, those in INT4 too) and INT8 (int8_sym), then runs `kiln generate` with a 128-token prompt,
-greedy, EOS ignored, on 2 threads. The machine's read bandwidth is measured in the same run
-(build/bench/kiln_lowbit_bench, a 2-thread streaming sum), and each model's floor is that
-bandwidth over the bytes of weights one decode step streams (the IR's .bin size: every linear
-layer and the output projection are read once per token; the embedding lookup reads one row).
+INT8, the defaults; and with --all-layers, those in INT4 too) and INT8 (int8_sym), then runs
+`kiln generate` with a 128-token prompt, greedy, EOS ignored, on 2 threads. The machine's read
+bandwidth is measured in the same run (build/bench/kiln_lowbit_bench, a 2-thread streaming sum),
+and each model's floor is that bandwidth over the bytes of weights one decode step streams (the
+IR's .bin size: every linear layer and the output projection are read once per token; the
+embedding lookup reads one row). The same run measures one core's VNNI peak, which bounds the
+prefill of low-bit weights (int8 dot products over every linear weight of each prompt token).
 
     bench/llm/run_llm_bench.py [--preset gpt2-124m|tinyllama-1.1b] [--new-tokens 64] [--rounds 3]
                                [--ort [--ort-models int4_acc4,...] [--ort-args=--no-spin]]
@@ -43,6 +45,29 @@ def bandwidth(build):
     if not m:
         sys.exit("run_llm_bench: kiln_lowbit_bench printed no read bandwidth")
     return float(m.group(1))
+
+
+def vnni_peak(build):
+    """One core's int8 dot-product rate (vpdpbusd on 12 independent chains), GOP/s."""
+    out = run([os.path.join(build, "bench", "kiln_lowbit_bench"),
+               "--benchmark_filter=VnniPeak", "--benchmark_min_time=0.2"]).stdout
+    m = re.search(r"VnniPeak/1thread\s+([0-9.]+) us\s.*?GOP/s=([0-9.]+)G/s", out)
+    if not m:
+        sys.exit("run_llm_bench: kiln_lowbit_bench printed no VnniPeak")
+    return float(m.group(2))
+
+
+def linear_weights(hf):
+    """Weights of the linear layers a prompt token goes through (the output projection excluded:
+    the pipeline computes the last position's logits only)."""
+    with open(os.path.join(hf, "config.json")) as f:
+        c = json.load(f)
+    if c["model_type"] == "gpt2":
+        h = c["n_embd"]
+        return c["n_layer"] * (h * 3 * h + h * h + 2 * h * 4 * h)
+    h, i = c["hidden_size"], c["intermediate_size"]
+    kv = h // c["num_attention_heads"] * c.get("num_key_value_heads", c["num_attention_heads"])
+    return c["num_hidden_layers"] * (h * (h + 2 * kv) + h * h + 3 * h * i)
 
 
 def gpt2_tokenizer(work):
@@ -154,10 +179,11 @@ def main():
 
     ort = ort_models(work, hf, a.ort_models.split(",")) if a.ort else {}
 
-    bw = []
+    bw, vnni = [], []
     results = {m: {"decode": [], "prefill": []} for m in list(models) + ["ORT " + n for n in ort]}
     for r in range(a.rounds):  # alternate, so load changes hit every model alike
         bw.append(bandwidth(a.build))
+        vnni.append(vnni_peak(a.build))
         for mode, folder in models.items():
             d, p, n = generate(kiln, folder, prompt, a.new_tokens)
             results[mode]["decode"].append(d)
@@ -167,10 +193,16 @@ def main():
             results["ORT " + name]["decode"].append(d)
             results["ORT " + name]["prefill"].append(p)
     bw_med = statistics.median(bw)
+    vnni_med = statistics.median(vnni)
+    # Prefill of low-bit weights is int8 dot products: at best both cores at the VNNI peak, every
+    # linear weight twice (multiply and add) per prompt token.
+    prefill_ceiling = 2 * vnni_med * 1e9 / (2 * linear_weights(hf))
     load = os.getloadavg()[0]
     print(f"\n{a.preset}: prompt of 128 tokens, {a.new_tokens} new tokens, 2 threads, "
           f"{a.rounds} rounds (medians); read bandwidth {bw_med:.1f} GB/s "
-          f"(min {min(bw):.1f}, max {max(bw):.1f}); load average {load:.1f}"
+          f"(min {min(bw):.1f}, max {max(bw):.1f}); VNNI peak {vnni_med:.0f} GOP/s per core, "
+          f"so at most {prefill_ceiling:.0f} prefill tokens/s with int8/int4 weights; "
+          f"load average {load:.1f}"
           + (f"; ort_decode.mjs {a.ort_args}" if ort and a.ort_args else ""))
     print(f"| mode | weights MB | decode tokens/s | floor tokens/s | fraction of floor | prefill tokens/s |")
     print("|---|---|---|---|---|---|")
