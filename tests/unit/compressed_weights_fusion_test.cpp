@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "compressed_weights_helpers.hpp"
+#include "temp_dir_test.hpp"
 #include "cpu/compiled_model.hpp"
 #include "cpu/shared_packs.hpp"
 #include "kiln/ir.hpp"
@@ -268,9 +269,11 @@ TEST(CompressedWeights, NotFusedWithoutTransposeB) {
     EXPECT_EQ(count_type(m, "MatMul"), 1u);
 }
 
-TEST(CompressedWeights, CompiledModelMatchesUnfusedAndRoundTripsThroughIr) {
-    const auto dir = std::filesystem::temp_directory_path() / "kiln_compressed_weights_test";
-    std::filesystem::create_directories(dir);
+// ctest runs this suite under each KILN_ISA at once: each process writes its own folder.
+using CompressedWeightsFiles = test_data::TempDirTest;
+
+TEST_F(CompressedWeightsFiles, CompiledModelMatchesUnfusedAndRoundTripsThroughIr) {
+    const auto dir = dir_;
     for (LowBitMode mode : kModes) {
         SCOPED_TRACE(test_data::mode_name(mode));
         auto model = linear_model(mode, 5, 19, 48, true, 50);
@@ -296,14 +299,12 @@ TEST(CompressedWeights, CompiledModelMatchesUnfusedAndRoundTripsThroughIr) {
                   count_const_of(*model, weight_type(mode)));
         expect_close(evaluate_model(*back, {x})[0], want, 1e-5f);
     }
-    std::filesystem::remove_all(dir);
 }
 
 // A compressed IR file (what `kiln compress` writes) read back keeps its decompression rt_info,
 // and CACHE_DIR stores and reloads the fused graph with its low-bit constants.
-TEST(CompressedWeights, IrFileThroughTheModelCache) {
-    const auto dir = std::filesystem::temp_directory_path() / "kiln_compressed_cache_test";
-    std::filesystem::remove_all(dir);
+TEST_F(CompressedWeightsFiles, IrFileThroughTheModelCache) {
+    const auto dir = dir_;
     std::filesystem::create_directories(dir / "cache");
     auto model = linear_model(LowBitMode::int4_asym, 4, 23, 64, true, 70);
     const std::string xml = (dir / "model.xml").string();
@@ -324,7 +325,6 @@ TEST(CompressedWeights, IrFileThroughTheModelCache) {
         req.infer();
         expect_close(req.get_output_tensor(), want, 5e-2f);
     }
-    std::filesystem::remove_all(dir);
 }
 
 }  // namespace

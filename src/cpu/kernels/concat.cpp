@@ -5,22 +5,13 @@
 #include <vector>
 
 #include "cpu/kernels/elementwise/ew_support.hpp"
+#include "cpu/kernels/row_copies.hpp"
 #include "ops/common/shape_utils.hpp"
 
 namespace kiln::cpu {
-namespace {
 
-// Bytes copied per unit of ThreadPool's cost, as for memory-bound elementwise arithmetic
-// (ew::kCheapCost per 64 floats): copies under ~320 KB run inline.
-constexpr int64_t kBytesPerCostUnit = 16;
-
-int64_t product(const Shape& s, int64_t begin, int64_t end) {
-    int64_t p = 1;
-    for (int64_t d = begin; d < end; ++d) p *= s[static_cast<size_t>(d)];
-    return p;
-}
-
-}  // namespace
+using row_copies::kBytesPerCostUnit;
+using row_copies::product;
 
 KernelFn make_concat_kernel(const Node& node, const KernelContext&) {
     if (node.type() != "Concat" || node.input_count() < 1) return {};

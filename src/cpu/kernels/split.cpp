@@ -5,21 +5,13 @@
 #include <vector>
 
 #include "cpu/kernels/elementwise/ew_support.hpp"
+#include "cpu/kernels/row_copies.hpp"
 #include "ops/common/shape_utils.hpp"
 
 namespace kiln::cpu {
-namespace {
 
-// As Concat: bytes copied per unit of ThreadPool's cost (copies under ~320 KB run inline).
-constexpr int64_t kBytesPerCostUnit = 16;
-
-int64_t product(const Shape& s, int64_t begin, int64_t end) {
-    int64_t p = 1;
-    for (int64_t d = begin; d < end; ++d) p *= s[static_cast<size_t>(d)];
-    return p;
-}
-
-}  // namespace
+using row_copies::kBytesPerCostUnit;
+using row_copies::product;
 
 KernelFn make_split_kernel(const Node& node, const KernelContext&) {
     const bool variadic = node.type() == "VariadicSplit";

@@ -9,6 +9,14 @@ namespace {
 
 __mmask16 tail_mask(int64_t n) { return static_cast<__mmask16>((1u << n) - 1u); }
 
+// The masks of a block of up to 64 output columns, 16 per zmm.
+void column_masks(int64_t width, __mmask16 m[4]) {
+    for (int b = 0; b < 4; ++b) {
+        const int64_t left = width - 16 * b;
+        m[b] = left >= 16 ? static_cast<__mmask16>(0xFFFF) : left > 0 ? tail_mask(left) : 0;
+    }
+}
+
 }  // namespace
 
 // The cache rows of a decode step were last touched a whole step ago, so they come from memory;
@@ -42,10 +50,7 @@ void weighted_rows_avx512(const float* p, const float* v, int64_t s, int64_t ev,
     for (int64_t c0 = 0; c0 < ev; c0 += 64) {
         const int64_t width = ev - c0 < 64 ? ev - c0 : 64;
         __mmask16 m[4];
-        for (int b = 0; b < 4; ++b) {
-            const int64_t left = width - 16 * b;
-            m[b] = left >= 16 ? static_cast<__mmask16>(0xFFFF) : left > 0 ? tail_mask(left) : 0;
-        }
+        column_masks(width, m);
         __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                          _mm512_setzero_ps()};
         for (int64_t j = 0; j < std::min(s, kAheadRows); ++j) prefetch_row(v + j * ev + c0, width);
@@ -98,10 +103,7 @@ void weighted_rows_f16_avx512(const float* p, const uint16_t* v, int64_t s, int6
     for (int64_t c0 = 0; c0 < ev; c0 += 64) {
         const int64_t width = ev - c0 < 64 ? ev - c0 : 64;
         __mmask16 m[4];
-        for (int b = 0; b < 4; ++b) {
-            const int64_t left = width - 16 * b;
-            m[b] = left >= 16 ? static_cast<__mmask16>(0xFFFF) : left > 0 ? tail_mask(left) : 0;
-        }
+        column_masks(width, m);
         __m512 acc[4] = {_mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(),
                          _mm512_setzero_ps()};
         for (int64_t j = 0; j < std::min(s, kAheadRows); ++j)

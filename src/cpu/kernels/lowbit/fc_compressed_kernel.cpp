@@ -15,17 +15,8 @@ KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc) {
 KernelFn make_fc_compressed_kernel(const Node& node, const KernelContext& kc, lowbit::Isa isa) {
     if (node.type() != "FullyConnectedCompressed" || node.input_type(0) != ElementType::f32)
         return {};
-    const Tensor* w = node.input_constant(1);
     const Tensor* b = node.input_constant(2);
-    const Tensor* s = node.input_constant(3);
-    const Tensor* zp = node.input_count() > 4 ? node.input_constant(4) : nullptr;
-    if (!w || !b || !s || (node.input_count() > 4 && !zp)) return {};
-    const Shape zs = zp ? zp->shape() : Shape{};
-    if (!nn::describe_lowbit_mismatch(w->shape(), w->element_type(), s->shape(),
-                                      zp ? &zs : nullptr)
-             .empty() ||
-        s->element_type() != ElementType::f32)
-        return {};
+    if (!b || !lowbit::PackedWeights::packable(node, 1, 3, 4)) return {};
     // A tied output projection shares its pack with the embedding lookup (GatherCompressed).
     auto packed = lowbit::PackedWeights::shared(kc.shared_packs, node, 1, 3, 4);
     const int64_t n = packed->n(), k = packed->k();

@@ -10,25 +10,16 @@ namespace kiln::cpu {
 
 KernelFn make_gather_compressed_kernel(const Node& node, const KernelContext& kc) {
     if (node.type() != "GatherCompressed" || node.input_count() < 3) return {};
-    const Tensor* w = node.input_constant(0);
-    const Tensor* s = node.input_constant(2);
-    const Tensor* zp = node.input_count() > 3 ? node.input_constant(3) : nullptr;
-    if (!w || !s || (node.input_count() > 3 && !zp)) return {};
+    if (!lowbit::PackedWeights::packable(node, 0, 2, 3)) return {};
     // Only a table the output projection also reads (a tied embedding) is worth a pack: its
     // rows then come from the projection's pack and the original is dropped. An embedding of
     // its own stays where it is (the reference kernel dequantizes the few rows a step asks
     // for), so a table mapped from an IR file is never read whole into memory.
     if (kc.readers_of(node.input(0).node.get()) < 2) return {};
-    const Shape zs = zp ? zp->shape() : Shape{};
-    if (!nn::describe_lowbit_mismatch(w->shape(), w->element_type(), s->shape(),
-                                      zp ? &zs : nullptr)
-             .empty() ||
-        s->element_type() != ElementType::f32)
-        return {};
     auto packed = lowbit::PackedWeights::shared(kc.shared_packs, node, 0, 2, 3);
     kc.keeps_own_copy(0);
     kc.keeps_own_copy(2);
-    if (zp) kc.keeps_own_copy(3);
+    if (node.input_count() > 3) kc.keeps_own_copy(3);
     const std::string context = node.context();
 
     return [packed, context](const TensorVector& in, TensorVector& out, ExecContext&) {

@@ -79,6 +79,18 @@ void PackedWeights::dequantize_row(int64_t r, float* out) const {
     }
 }
 
+bool PackedWeights::packable(const Node& node, size_t w, size_t scale, size_t zero_point) {
+    const Tensor* wt = node.input_constant(w);
+    const Tensor* st = node.input_constant(scale);
+    const bool has_zp = node.input_count() > zero_point;
+    const Tensor* zp = has_zp ? node.input_constant(zero_point) : nullptr;
+    if (!wt || !st || (has_zp && !zp) || st->element_type() != ElementType::f32) return false;
+    const Shape zs = zp ? zp->shape() : Shape{};
+    return nn::describe_lowbit_mismatch(wt->shape(), wt->element_type(), st->shape(),
+                                        zp ? &zs : nullptr)
+        .empty();
+}
+
 std::shared_ptr<const PackedWeights> PackedWeights::shared(SharedPacks* shared, const Node& node,
                                                            size_t w, size_t scale,
                                                            size_t zero_point) {

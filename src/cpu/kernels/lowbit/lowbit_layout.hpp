@@ -57,6 +57,9 @@ public:
     /// output projection of a tied model).
     void dequantize_row(int64_t r, float* out) const;
 
+    /// Whether inputs `w`, `scale` and (when the node has it) `zero_point` of `node` are constants
+    /// this layout can pack: low-bit weights with f32 scales of matching shapes.
+    static bool packable(const Node& node, size_t w, size_t scale, size_t zero_point);
     /// The pack of a compiled model's constants W, scale and zero point, shared between the
     /// kernels that read them when `shared` is given (a tied embedding and output projection).
     static std::shared_ptr<const PackedWeights> shared(SharedPacks* shared, const Node& node,
