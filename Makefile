@@ -68,7 +68,9 @@ bench: build bench/node_modules/.package-lock.json
 
 # LLM decode and prefill speed (GPT-2-124M shapes, INT4 / INT8 / f32) against the machine's
 # memory-bandwidth floor, measured in the same run (docs/GENAI.md, "Speed").
-bench-llm: build tests/tokenizer/node_modules/.package-lock.json
+# With --ort in BENCH_LLM_ARGS, ONNX Runtime (onnxruntime-node) runs beside Kiln.
+bench-llm: build tests/tokenizer/node_modules/.package-lock.json \
+           $(if $(findstring --ort,$(BENCH_LLM_ARGS)),bench/node_modules/.package-lock.json)
 	/usr/bin/python3 bench/llm/run_llm_bench.py --build $(BUILD) $(BENCH_LLM_ARGS)
 
 # onnxruntime-node's install script only fetches GPU providers; the CPU binaries are in the package.
