@@ -5,6 +5,9 @@
 // accumulators per tile keep the vpdpbusd chains short enough that one row (decode), one panel
 // at a time, still runs at the speed the memory delivers.
 #pragma GCC target("avx512vnni")
+// GCC 12's AVX-512 headers start several intrinsics from _mm512_undefined_*(), which
+// -Wmaybe-uninitialized reports once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <algorithm>
