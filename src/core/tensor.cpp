@@ -64,6 +64,8 @@ void* map_huge(size_t bytes) {
     return reinterpret_cast<void*>(start);
 }
 
+void unmap_huge(void* p, size_t bytes) { ::munmap(p, round_up(bytes, kPageBytes)); }
+
 }  // namespace
 
 void* allocate_tensor_memory(size_t bytes) {
@@ -78,7 +80,7 @@ void free_tensor_memory(void* p, size_t bytes) {
     if (bytes < kTensorMapBytes)
         std::free(p);
     else if (bytes >= kHugeMapBytes)
-        ::munmap(p, round_up(bytes, kPageBytes));
+        unmap_huge(p, bytes);
     else
         ::munmap(p, bytes);
 }
@@ -91,7 +93,7 @@ void* allocate_streamed_memory(size_t bytes) {
 void free_streamed_memory(void* p, size_t bytes) {
     if (!p) return;
     if (bytes >= kHugeMapBytes)
-        ::munmap(p, round_up(bytes, kPageBytes));
+        unmap_huge(p, bytes);
     else
         std::free(p);
 }
