@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "core/int4_packing.hpp"
 #include "ops/nn/nn_utils.hpp"
 
 namespace kiln::nn {
@@ -26,13 +27,10 @@ int32_t lowbit_at(const Tensor& t, int64_t i) {
     switch (t.element_type()) {
         case ElementType::i8: return static_cast<int8_t>(b[i]);
         case ElementType::u8: return b[i];
-        case ElementType::u4: return (b[i / 2] >> (4 * (i & 1))) & 0xF;
-        case ElementType::i4: {
-            const int32_t v = (b[i / 2] >> (4 * (i & 1))) & 0xF;
-            return v >= 8 ? v - 16 : v;
-        }
+        case ElementType::u4: return int4::get_u4(b, i);
+        case ElementType::i4: return int4::get_i4(b, i);
         case ElementType::i32: return t.data<int32_t>()[i];
-        default: return static_cast<int32_t>(t.to_int_vector().at(static_cast<size_t>(i)));
+        default: return static_cast<int32_t>(t.value_as_int(i));
     }
 }
 

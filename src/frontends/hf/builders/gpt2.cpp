@@ -14,26 +14,20 @@ namespace {
 
 Output f32_scalar(float v) { return make_constant(Tensor::scalar(v))->output(0); }
 
-// Rows [begin, end) of the transpose of a [rows, cols] matrix: a Conv1D weight [in, out] becomes
-// the [out, in] layout of the contract, optionally only some of its outputs. Blocked, so that
-// GPT-2-sized matrices are not read with a stride of a whole row per element.
-Tensor transposed_rows(const Tensor& t, int64_t begin, int64_t end) {
+// The transpose of a [rows, cols] matrix: a Conv1D weight [in, out] becomes the [out, in]
+// layout of the contract. Blocked, so that GPT-2-sized matrices are not read with a stride of a
+// whole row per element.
+Tensor transposed(const Tensor& t) {
     constexpr int64_t kBlock = 32;
     const int64_t rows = t.shape()[0], cols = t.shape()[1];
-    Tensor out(ElementType::f32, {end - begin, rows});
+    Tensor out(ElementType::f32, {cols, rows});
     const float* src = t.data<float>();
     float* dst = out.data<float>();
     for (int64_t i0 = 0; i0 < rows; i0 += kBlock)
-        for (int64_t o0 = begin; o0 < end; o0 += kBlock)
+        for (int64_t o0 = 0; o0 < cols; o0 += kBlock)
             for (int64_t i = i0; i < std::min(i0 + kBlock, rows); ++i)
-                for (int64_t o = o0; o < std::min(o0 + kBlock, end); ++o)
-                    dst[(o - begin) * rows + i] = src[i * cols + o];
-    return out;
-}
-
-Tensor slice(const Tensor& t, int64_t begin, int64_t end) {
-    Tensor out(ElementType::f32, {end - begin});
-    for (int64_t i = begin; i < end; ++i) out.data<float>()[i - begin] = t.data<float>()[i];
+                for (int64_t o = o0; o < std::min(o0 + kBlock, cols); ++o)
+                    dst[o * rows + i] = src[i * cols + o];
     return out;
 }
 
@@ -73,24 +67,19 @@ std::shared_ptr<Model> build_gpt2(const LlmConfig& c, const WeightSource& w) {
     const Output wpe = g.weight(root + "wpe.weight", {c.max_position_embeddings, h});
     Output x =
         make_op("Add", {g.embedding(wte, g.input_ids()), g.embedding(wpe, g.position_ids())});
-    // A Conv1D layer as a linear one: weight [in, out] transposed, outputs [begin, end) only.
-    auto conv1d = [&](const Output& in, const Tensor& wt, const Tensor& b, int64_t begin,
-                      int64_t end, const std::string& name) {
-        return g.linear(in, g.constant(transposed_rows(wt, begin, end), name + ".weight"),
-                        g.constant(slice(b, begin, end), name + ".bias"));
-    };
+    // A Conv1D layer as a linear one: its weight [in, out] transposed.
     auto linear = [&](const Output& in, const std::string& prefix, int64_t n_in, int64_t n_out) {
-        return conv1d(in, g.tensor(prefix + ".weight", {n_in, n_out}),
-                      g.tensor(prefix + ".bias", {n_out}), 0, n_out, prefix);
+        return g.linear(in,
+                        g.constant(transposed(g.tensor(prefix + ".weight", {n_in, n_out})),
+                                   prefix + ".weight"),
+                        g.weight(prefix + ".bias", {n_out}));
     };
     for (int64_t i = 0; i < c.num_layers; ++i) {
         const std::string p = str_cat(root, "h.", i, ".");
         const Output a = g.layer_norm(x, p + "ln_1");
-        const Tensor qkv_w = g.tensor(p + "attn.c_attn.weight", {h, 3 * h});
-        const Tensor qkv_b = g.tensor(p + "attn.c_attn.bias", {3 * h});
         // One product for q, k and v, as the checkpoint stores them: a decode step then streams
         // the weights in one pass instead of three, and pays one kernel launch.
-        const Output qkv = conv1d(a, qkv_w, qkv_b, 0, 3 * h, p + "attn.c_attn");
+        const Output qkv = linear(a, p + "attn.c_attn", h, 3 * h);
         const auto split = make_node(
             "VariadicSplit", {qkv, make_constant(Tensor::scalar<int64_t>(-1))->output(0),
                               make_constant(Tensor::from_vector<int64_t>({h, h, h}))->output(0)});
