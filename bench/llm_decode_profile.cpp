@@ -57,8 +57,9 @@ int main(int argc, char** argv) {
         }
     }
     Core core;
-    auto model = llm::with_logits_to_keep(core.read_model(argv[1]), "logits");
-    const bool keep = model->parameters().size() > 3;
+    auto read = core.read_model(argv[1]);
+    auto model = llm::with_logits_to_keep(read, llm::logits_output_name(*read));
+    const bool keep = llm::has_logits_to_keep(*model);
     CompiledModel compiled = core.compile_model(model, "CPU", properties);
     InferRequest request = compiled.create_infer_request();
 

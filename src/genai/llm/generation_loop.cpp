@@ -94,9 +94,10 @@ GenerationResult LLMPipeline::Impl::generate(const std::vector<std::vector<int64
     };
 
     // Samples each running row's next token from its last position of `logits` [B, S, V].
+    std::vector<float> row_logits;  // the sampler's working copy, reused every step
     auto sample_step = [&](const Tensor& logits) {
         const int64_t seq = logits.shape()[1], vocab = logits.shape()[2];
-        std::vector<float> row_logits(static_cast<size_t>(vocab));
+        row_logits.resize(static_cast<size_t>(vocab));
         for (int64_t b = 0; b < batch; ++b) {
             Row& r = rows[b];
             if (!r.finish_reason.empty()) continue;

@@ -60,13 +60,6 @@ std::optional<double> JsonFields::get_float(const std::string& key) const {
     return v->get<double>();
 }
 
-std::optional<std::string> JsonFields::get_string(const std::string& key) const {
-    const auto* v = find(key);
-    if (!v) return std::nullopt;
-    if (!v->is_string()) wrong_type(key, "a string");
-    return v->get<std::string>();
-}
-
 std::vector<int64_t> JsonFields::get_ids(const std::string& key) const {
     const auto* v = find(key);
     if (!v) return {};

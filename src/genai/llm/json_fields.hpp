@@ -23,7 +23,6 @@ public:
     std::optional<uint64_t> get_uint(const std::string& key) const;
     std::optional<int64_t> get_int(const std::string& key) const;
     std::optional<double> get_float(const std::string& key) const;
-    std::optional<std::string> get_string(const std::string& key) const;
     /// A token id or a list of them (eos_token_id may be either); empty when absent.
     std::vector<int64_t> get_ids(const std::string& key) const;
     /// A special token written as a string or as {"content": "..."}; empty when absent.

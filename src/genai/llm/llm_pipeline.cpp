@@ -19,9 +19,7 @@ bool has_name(const Output& port, const std::string& name) { return port.names()
 
 // The model with llm::kLogitsToKeep when its logits come from a plain output projection.
 std::shared_ptr<Model> with_logits_to_keep(std::shared_ptr<Model> model) {
-    std::string logits = model->outputs().empty() ? "" : model->outputs().front().any_name();
-    for (const Output& out : model->outputs())
-        if (has_name(out, "logits")) logits = "logits";
+    const std::string logits = llm::logits_output_name(*model);
     return logits.empty() ? model : llm::with_logits_to_keep(model, logits);
 }
 
@@ -46,9 +44,7 @@ LLMPipeline::Impl::Impl(const Model& model, Tokenizer tok, const std::string& fi
                "LLMPipeline: the model needs inputs input_ids and "
                "attention_mask (a stateful LLM, see docs/GENAI.md)");
     KILN_CHECK(!model.outputs().empty(), "LLMPipeline: the model has no output");
-    logits_name = model.outputs().front().any_name();
-    for (const Output& out : model.outputs())
-        if (has_name(out, "logits")) logits_name = "logits";
+    logits_name = llm::logits_output_name(model);
 
     std::vector<int64_t> config_eos;
     std::optional<int64_t> config_pad;

@@ -4,10 +4,22 @@
 
 namespace kiln::llm {
 
+std::string logits_output_name(const Model& model) {
+    const OutputVector outputs = model.outputs();
+    for (const Output& out : outputs)
+        if (out.names().count("logits")) return "logits";
+    return outputs.empty() ? "" : outputs.front().any_name();
+}
+
+bool has_logits_to_keep(const Model& model) {
+    for (const Output& in : model.inputs())
+        if (in.names().count(kLogitsToKeep)) return true;
+    return false;
+}
+
 std::shared_ptr<Model> with_logits_to_keep(const std::shared_ptr<Model>& model,
                                            const std::string& logits_name) {
-    for (const Output& in : model->inputs())
-        if (in.names().count(kLogitsToKeep)) return model;  // already there
+    if (has_logits_to_keep(*model)) return model;
     std::shared_ptr<Node> result;
     for (const auto& r : model->results())
         if (r->input(0).any_name() == logits_name || r->input(0).names().count(logits_name))

@@ -14,6 +14,13 @@ namespace kiln::llm {
 /// The name of the input: i64 [1], N > 0 keeps the logits of the last N positions, 0 keeps all.
 inline constexpr const char* kLogitsToKeep = "logits_to_keep";
 
+/// The output of the graph contract holding the logits: the one named "logits", else the first
+/// (empty when the model has no output).
+std::string logits_output_name(const Model& model);
+
+/// Whether `model` has the input kLogitsToKeep.
+bool has_logits_to_keep(const Model& model);
+
 /// `model` with the input kLogitsToKeep feeding a Slice (along the sequence axis) of the
 /// output projection's hidden states, when the output `logits_name` comes straight from a
 /// MatMul of [batch, seq, hidden] states; else `model` unchanged. The nodes are shared with
