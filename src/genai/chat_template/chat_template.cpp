@@ -72,7 +72,7 @@ std::string ChatTemplate::apply(const std::vector<ChatMessage>& messages,
     // transformers passes these as None when the caller gives none; templates test for that.
     if (!context.contains("tools")) context["tools"] = nullptr;
     if (!context.contains("documents")) context["documents"] = nullptr;
-    return chat_template::render(*program_, context);
+    return chat_template::render(*program_, std::move(context));
 }
 
 std::string ChatTemplate::render(const nlohmann::json& context) const {

@@ -76,10 +76,6 @@ Value dotted_attr(const Value& obj, const std::string& path) {
     return cur;
 }
 
-Value number_value(double d, bool as_int) {
-    return as_int ? Value::of(static_cast<int64_t>(d)) : Value::of(d);
-}
-
 // Sort key comparison: strings case-folded unless case_sensitive.
 int order(const Value& a, const Value& b, bool case_sensitive) {
     Json x = to_json(a), y = to_json(b);
@@ -254,7 +250,7 @@ Value number_filter(const std::string& name, const Value& input, CallArgs& args)
         r = std::floor(d * scale) / scale;
     else
         lib_fail("round: method must be common, ceil or floor");
-    return number_value(r, false);
+    return Value::of(r);
 }
 
 Value sequence_filter(const std::string& name, const Value& input, CallArgs& args) {

@@ -100,9 +100,8 @@ Value get_item(const Value& obj, const Value& key) {
         auto it = j.find(k.get_ref<const std::string&>());
         return it == j.end() ? Value{} : obj.child(*it);
     }
-    if (!(k.is_number_integer() || k.is_boolean())) return {};
-    int64_t i = k.is_boolean() ? (k.get<bool>() ? 1 : 0) : k.get<int64_t>();
-    if (k.is_number_unsigned() && k.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX)) return {};
+    int64_t i;
+    if (!get_int(k, i)) return {};
     if (j.is_array()) {
         const int64_t n = static_cast<int64_t>(j.size());
         if (i < 0) i += n;

@@ -22,7 +22,7 @@ enum class Flow { Normal, Break, Continue };
 
 class Renderer {
 public:
-    explicit Renderer(const Json& context) : context_(std::make_shared<const Json>(context)) {
+    explicit Renderer(Json context) : context_(std::make_shared<const Json>(std::move(context))) {
         scopes_.emplace_back();
         for (auto it = context_->begin(); it != context_->end(); ++it)
             scopes_[0][it.key()] = Value::view(context_, &it.value());
@@ -496,8 +496,8 @@ private:
 
 }  // namespace
 
-std::string render(const Program& program, const Json& context) {
-    return Renderer(context).run(program);
+std::string render(const Program& program, Json context) {
+    return Renderer(std::move(context)).run(program);
 }
 
 }  // namespace kiln::chat_template

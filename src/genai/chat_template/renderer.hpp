@@ -13,6 +13,6 @@ constexpr int kMaxMacroDepth = 64;
 constexpr uint64_t kMaxLoopIterations = 2'000'000;
 
 /// `context` must be a JSON object (its members become the template's variables).
-std::string render(const Program& program, const Json& context);
+std::string render(const Program& program, Json context);
 
 }  // namespace kiln::chat_template

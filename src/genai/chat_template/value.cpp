@@ -400,6 +400,7 @@ bool equals(const Value& a, const Value& b) {
         return a.ns() == b.ns();
     if (a.kind() == Value::Kind::Macro || b.kind() == Value::Kind::Macro)
         return a.macro() == b.macro();
+    if (a.is_data() && b.is_data()) return equals(a.json(), b.json());  // no copies
     return equals(to_json(a), to_json(b));
 }
 
