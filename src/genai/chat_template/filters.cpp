@@ -46,12 +46,6 @@ std::string need_string(const Value& v, const char* filter) {
 
 bool opt_bool(const Value& v, bool fallback) { return v.undefined() ? fallback : truthy(v); }
 
-int64_t need_int(const Value& v, const char* what) {
-    if (!v.is_data() || !(v.json().is_number_integer() || v.json().is_boolean()))
-        lib_fail(str_cat(what, " must be an integer, not ", type_name(v)));
-    return v.json().is_boolean() ? (v.json().get<bool>() ? 1 : 0) : v.json().get<int64_t>();
-}
-
 Json list_of(const std::vector<Value>& items) {
     Json out = Json::array();
     for (const Value& v : items) out.push_back(to_json(v));

@@ -155,9 +155,7 @@ const std::string& need_string(const Value& v, const char* what) {
 
 long long opt_int(const Value& v, long long fallback, const char* what) {
     if (v.undefined() || (v.is_data() && v.json().is_null())) return fallback;
-    if (!v.is_data() || !(v.json().is_number_integer() || v.json().is_boolean()))
-        lib_fail(str_cat(what, " must be an integer, not ", type_name(v)));
-    return v.json().is_boolean() ? (v.json().get<bool>() ? 1 : 0) : v.json().get<long long>();
+    return need_int(v, what);
 }
 
 // startswith/endswith accept one string or a list of them.
@@ -281,6 +279,12 @@ Value call_method(const Value& obj, const std::string& name, CallArgs& args, boo
     if (j.is_string()) return string_method(j.get_ref<const std::string&>(), name, args, found);
     if (j.is_object()) return dict_method(obj, name, args, found);
     return {};
+}
+
+int64_t need_int(const Value& v, const char* what) {
+    if (!v.is_data() || !(v.json().is_number_integer() || v.json().is_boolean()))
+        lib_fail(str_cat(what, " must be an integer, not ", type_name(v)));
+    return v.json().is_boolean() ? (v.json().get<bool>() ? 1 : 0) : v.json().get<int64_t>();
 }
 
 }  // namespace kiln::chat_template

@@ -41,6 +41,9 @@ bool apply_test(const std::string& name, const Value& input, CallArgs& args);
 /// method.
 Value call_method(const Value& obj, const std::string& name, CallArgs& args, bool& found);
 
+/// An integer argument (a boolean counts as 0 or 1); fails naming `what` otherwise.
+int64_t need_int(const Value& v, const char* what);
+
 /// Attribute and item access as Jinja does them; undefined when missing.
 Value get_attr(const Value& obj, const std::string& name);
 Value get_item(const Value& obj, const Value& key);
