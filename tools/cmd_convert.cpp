@@ -48,9 +48,7 @@ void copy_side_files(const fs::path& folder, const fs::path& out_dir) {
 fs::path source_ir(const std::string& model) {
     if (!fs::is_directory(model))
         return fs::path(model).extension() == ".xml" ? fs::path(model) : fs::path();
-    for (const char* name : {"model.xml", "openvino_model.xml"})
-        if (fs::is_regular_file(fs::path(model) / name)) return fs::path(model) / name;
-    return {};
+    return fs::path(ir_in_folder(model));
 }
 
 void run_convert(const ConvertOptions& opt) {

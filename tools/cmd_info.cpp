@@ -8,6 +8,7 @@
 #include <set>
 
 #include "commands.hpp"
+#include "kiln/ir.hpp"
 #include "kiln/runtime.hpp"
 #include "tensor_files.hpp"
 
@@ -83,8 +84,7 @@ void run_info(const std::string& path) {
     const std::string ext = std::filesystem::path(path).extension().string();
     namespace fs = std::filesystem;
     const bool folder = fs::is_directory(path);
-    const bool ir_folder = folder && (fs::exists(fs::path(path) / "model.xml") ||
-                                      fs::exists(fs::path(path) / "openvino_model.xml"));
+    const bool ir_folder = folder && !ir_in_folder(path).empty();
     const char* format = ir_folder       ? "Kiln IR in a folder"
                          : folder        ? "Hugging Face folder"
                          : ext == ".xml" ? "Kiln IR"

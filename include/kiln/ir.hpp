@@ -11,6 +11,10 @@ namespace kiln {
 /// and constants view it in place.
 std::shared_ptr<Model> read_ir(const std::string& xml_path, const std::string& bin_path = "");
 
+/// The IR a model folder holds (`model.xml`, else OpenVINO's `openvino_model.xml`), or an empty
+/// string when it holds neither: a converted LLM folder keeps its IR beside its tokenizer files.
+std::string ir_in_folder(const std::string& folder);
+
 struct SaveOptions {
     /// Store f32 constants as f16 followed by a Convert back to f32 (as OpenVINO does).
     bool compress_to_fp16 = false;

@@ -7,6 +7,7 @@
 #include <charconv>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <pugixml.hpp>
@@ -413,6 +414,14 @@ std::shared_ptr<Model> read_ir(const std::string& xml_path, const std::string& b
                    net.attribute("version").value(), "' (Kiln reads versions 10 and 11)");
     GraphReader reader(ctx, "");
     return reader.read(net, net.attribute("name").value());
+}
+
+std::string ir_in_folder(const std::string& folder) {
+    for (const char* name : {"model.xml", "openvino_model.xml"}) {
+        const std::filesystem::path ir = std::filesystem::path(folder) / name;
+        if (std::filesystem::is_regular_file(ir)) return ir.string();
+    }
+    return {};
 }
 
 }  // namespace kiln

@@ -41,10 +41,7 @@ std::shared_ptr<Model> Core::read_model(const std::string& path,
     if (std::filesystem::is_directory(path)) {
         // A converted folder holds the IR beside a copy of config.json: the IR is the model, as
         // LLMPipeline reads it.
-        for (const char* name : {"model.xml", "openvino_model.xml"}) {
-            const std::filesystem::path ir = std::filesystem::path(path) / name;
-            if (std::filesystem::is_regular_file(ir)) return read_ir(ir.string(), weights_path);
-        }
+        if (const std::string ir = ir_in_folder(path); !ir.empty()) return read_ir(ir, weights_path);
         KILN_CHECK(is_hf_model_folder(path), "cannot read folder '", path,
                    "': it has no config.json (Hugging Face), model.xml or openvino_model.xml");
         return read_hf_model(path);

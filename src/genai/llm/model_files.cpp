@@ -6,6 +6,7 @@
 
 #include "genai/llm/json_fields.hpp"
 #include "kiln/error.hpp"
+#include "kiln/ir.hpp"
 
 namespace kiln::llm {
 
@@ -17,10 +18,7 @@ ModelFiles locate_model_files(const std::string& path) {
         const fs::path parent = fs::path(path).parent_path();
         return {path, parent.empty() ? std::string(".") : parent.string()};
     }
-    for (const char* name : {"model.xml", "openvino_model.xml"}) {
-        const fs::path p = fs::path(path) / name;
-        if (fs::exists(p)) return {p.string(), path};
-    }
+    if (const std::string ir = ir_in_folder(path); !ir.empty()) return {ir, path};
     KILN_CHECK(fs::exists(fs::path(path) / "config.json"), "folder '", path,
                "' holds no model.xml, openvino_model.xml or config.json (Hugging Face)");
     return {path, path};
