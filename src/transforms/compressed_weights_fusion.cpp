@@ -85,16 +85,9 @@ bool fuse_matmul(Model& model, const fusion::Uses& uses, Node& mm) {
     Output result = mm.output(0);
     Tensor bias(ElementType::f32, Shape{0});
     std::string name = mm.name();
-    Output b;
-    auto add = uses.single(mm.output(0));
-    if (add && fusion::binary_with(*add, "Add", mm.output(0), &b)) {
-        const Tensor* t = fusion::constant_of(b);
-        if (t && t->element_type() == ElementType::f32 && t->size() == n && t->rank() >= 1 &&
-            t->shape().back() == n && add->output_shape(0) == mm.output_shape(0)) {
-            bias = t->reshaped(Shape{n});
-            result = add->output(0);
-            name = add->name();
-        }
+    if (auto add = fusion::constant_bias_add(uses, mm.output(0), n, ElementType::f32, &bias)) {
+        result = add->output(0);
+        name = add->name();
     }
     OutputVector ins{x, d.weight, make_constant(bias)->output(0), d.scale};
     if (d.zero_point.node) ins.push_back(d.zero_point);

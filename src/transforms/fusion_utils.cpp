@@ -46,4 +46,17 @@ bool binary_with(const Node& n, const char* type, const Output& x, Output* other
     return true;
 }
 
+std::shared_ptr<Node> constant_bias_add(const Uses& uses, const Output& y, int64_t n,
+                                        ElementType type, Tensor* bias) {
+    auto add = uses.single(y);
+    Output b;
+    if (!add || !binary_with(*add, "Add", y, &b)) return nullptr;
+    const Tensor* t = constant_of(b);
+    if (!t || t->element_type() != type || t->size() != n || t->rank() < 1 ||
+        t->shape().back() != n || !(add->output_shape(0) == y.partial_shape()))
+        return nullptr;
+    *bias = t->reshaped(Shape{n});
+    return add;
+}
+
 }  // namespace kiln::fusion

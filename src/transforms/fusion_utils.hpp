@@ -30,4 +30,10 @@ Output other_input(const Node& n, const Output& x);
 /// `n` is a two-input node of `type` with `x` as one input; returns the other input via `other`.
 bool binary_with(const Node& n, const char* type, const Output& x, Output* other);
 
+/// A bias a linear layer's output `y` (of `n` channels) feeds into: the single consumer of `y`
+/// is an Add of a constant of `type` with n elements along its last axis that keeps y's shape.
+/// Returns that Add and sets `bias` to the constant as [n]; null when there is none.
+std::shared_ptr<Node> constant_bias_add(const Uses& uses, const Output& y, int64_t n,
+                                        ElementType type, Tensor* bias);
+
 }  // namespace kiln::fusion

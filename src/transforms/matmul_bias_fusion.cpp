@@ -15,15 +15,10 @@ bool fuse(Model& model, const fusion::Uses& uses, Node& mm) {
         return false;
     const bool tb = mm.attrs().get_bool("transpose_b", false);
     const int64_t n = tb ? w->shape()[0] : w->shape()[1];
-    auto add = uses.single(mm.output(0));
-    Output b;
-    if (!add || !fusion::binary_with(*add, "Add", mm.output(0), &b)) return false;
-    const Tensor* bias = fusion::constant_of(b);
-    if (!bias || bias->element_type() != w->element_type() || bias->size() != n) return false;
-    if (bias->rank() < 1 || bias->shape().back() != n) return false;
-    if (!(add->output_shape(0) == mm.output_shape(0))) return false;
-    auto fc = make_node("FullyConnected",
-                        {x, mm.input(1), make_constant(bias->reshaped(Shape{n}))->output(0)},
+    Tensor bias;
+    auto add = fusion::constant_bias_add(uses, mm.output(0), n, w->element_type(), &bias);
+    if (!add) return false;
+    auto fc = make_node("FullyConnected", {x, mm.input(1), make_constant(bias)->output(0)},
                         {{"transpose_b", tb}}, {}, add->name());
     replace_output(model, add->output(0), fc->output(0));
     return true;
