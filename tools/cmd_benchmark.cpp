@@ -23,6 +23,7 @@
 #include "commands.hpp"
 #include "core/dispatch.hpp"
 #include "kiln/runtime.hpp"
+#include "tensor_files.hpp"
 
 namespace kiln::tools {
 
@@ -277,12 +278,6 @@ int64_t memory_kib(const std::string& field = "VmHWM") {
     for (std::string line; std::getline(f, line);)
         if (line.rfind(field + ":", 0) == 0) return std::atoll(line.c_str() + field.size() + 1);
     return -1;
-}
-
-std::string mib(int64_t kib) {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
-    return kib >= 0 ? buf : "unknown";
 }
 
 /// Minor page faults of this process so far (fresh pages touched), or -1.
@@ -669,8 +664,8 @@ void benchmark(const BenchOptions& o) {
         << "  Min: " << fixed3(lat.min) << " ms\n"
         << "  Max: " << fixed3(lat.max) << " ms\n"
         << "Throughput: " << fixed(fps) << " FPS\n"
-        << "Peak memory: " << mib(peak_kib) << "\n"
-        << "Resident memory: " << mib(rss_kib) << " (after the run)\n"
+        << "Peak memory: " << mib_text(peak_kib) << "\n"
+        << "Resident memory: " << mib_text(rss_kib) << " (after the run)\n"
         << "Page faults: " << fixed(count ? static_cast<double>(faults) / count : 0, 1)
         << " per iteration\n";
     if (o.perf_counts) print_counters(out, counters);

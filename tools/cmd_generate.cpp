@@ -11,6 +11,7 @@
 #include "kiln/error.hpp"
 #include "kiln/llm_pipeline.hpp"
 #include "llm_options.hpp"
+#include "tensor_files.hpp"
 
 namespace kiln::tools {
 

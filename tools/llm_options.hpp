@@ -1,7 +1,6 @@
 #pragma once
 // Options that `kiln generate` and `kiln perplexity` share: where the model runs and how.
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <optional>
 #include <string>
 
@@ -38,12 +37,5 @@ struct LlmDeviceOptions {
         return p;
     }
 };
-
-inline std::string mib_text(int64_t kib) {
-    if (kib < 0) return "unknown";
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
-    return buf;
-}
 
 }  // namespace kiln::tools

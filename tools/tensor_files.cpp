@@ -105,6 +105,13 @@ std::string format_count(uint64_t n) {
     return out;
 }
 
+std::string mib_text(int64_t kib) {
+    if (kib < 0) return "unknown";
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(kib) / 1024);
+    return buf;
+}
+
 std::string format_bytes(uint64_t bytes) {
     static const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
     if (bytes < 1024) return std::to_string(bytes) + " bytes";

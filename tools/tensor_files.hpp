@@ -27,5 +27,7 @@ std::string summarize(const Tensor& t, size_t max_values = 6);
 std::string format_bytes(uint64_t bytes);
 /// "1,234,567".
 std::string format_count(uint64_t n);
+/// "123.4 MiB" for a memory figure in KiB, "unknown" for a negative one (no /proc).
+std::string mib_text(int64_t kib);
 
 }  // namespace kiln::tools
